@@ -1,0 +1,163 @@
+"""The Kubernetes requests Moka makes, described once for the sync and the async hook.
+
+Both hooks run the same kubernetes-client method names with the same arguments (the ``kubernetes``
+and ``kubernetes_asyncio`` packages are generated from one OpenAPI spec); only ``await`` differs.
+So each operation is built here as an :class:`ApiCall` and the hooks merely execute it, which keeps
+argument handling, error labels and the Role they need in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from moka_provider.engines.resources import CustomResource
+
+ApiName = Literal["custom", "core"]
+
+#: Server-side limit of one watch request; the hooks resume after it with the last resourceVersion.
+WATCH_REQUEST_SECONDS = 290
+
+#: (connect, read) timeout of a followed log stream: no read timeout, as a quiet job may log nothing
+#: for a long time (TCP keepalive, on by default in the cncf.kubernetes hooks, notices a dead peer).
+FOLLOW_REQUEST_TIMEOUT = (30, None)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One request: which API class, which method, which arguments, and what to call it in errors."""
+
+    api: ApiName
+    method: str
+    kwargs: Mapping[str, Any]
+    operation: str
+    stream: bool = field(default=False)
+
+
+def _cr_args(resource: CustomResource, namespace: str) -> dict[str, Any]:
+    return {
+        "group": resource.group,
+        "version": resource.version,
+        "namespace": namespace,
+        "plural": resource.plural,
+    }
+
+
+def create_object(resource: CustomResource, namespace: str, body: Mapping[str, Any]) -> ApiCall:
+    name = body.get("metadata", {}).get("name")
+    return ApiCall(
+        "custom",
+        "create_namespaced_custom_object",
+        {**_cr_args(resource, namespace), "body": dict(body)},
+        f"create {resource.describe(namespace, name)}",
+    )
+
+
+def get_object(resource: CustomResource, namespace: str, name: str) -> ApiCall:
+    return ApiCall(
+        "custom",
+        "get_namespaced_custom_object",
+        {**_cr_args(resource, namespace), "name": name},
+        f"get {resource.describe(namespace, name)}",
+    )
+
+
+def list_objects(
+    resource: CustomResource,
+    namespace: str,
+    *,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+) -> ApiCall:
+    kwargs = _cr_args(resource, namespace)
+    if label_selector:
+        kwargs["label_selector"] = label_selector
+    if field_selector:
+        kwargs["field_selector"] = field_selector
+    return ApiCall("custom", "list_namespaced_custom_object", kwargs, f"list {resource.kind} in {namespace}")
+
+
+def watch_objects(
+    resource: CustomResource,
+    namespace: str,
+    resource_version: str,
+    *,
+    label_selector: str | None = None,
+    field_selector: str | None = None,
+    timeout_seconds: int = WATCH_REQUEST_SECONDS,
+) -> ApiCall:
+    listing = list_objects(resource, namespace, label_selector=label_selector, field_selector=field_selector)
+    return ApiCall(
+        "custom",
+        listing.method,
+        {
+            **listing.kwargs,
+            "watch": True,
+            "resource_version": resource_version,
+            "allow_watch_bookmarks": True,
+            "timeout_seconds": timeout_seconds,
+        },
+        f"watch {resource.kind} in {namespace}",
+        stream=True,
+    )
+
+
+def patch_object(
+    resource: CustomResource, namespace: str, name: str, patch: Mapping[str, Any] | list[Any]
+) -> ApiCall:
+    """A JSON merge patch (a mapping) or a JSON patch (a list of operations)."""
+    content_type = (
+        "application/json-patch+json" if isinstance(patch, list) else "application/merge-patch+json"
+    )
+    return ApiCall(
+        "custom",
+        "patch_namespaced_custom_object",
+        {**_cr_args(resource, namespace), "name": name, "body": patch, "_content_type": content_type},
+        f"patch {resource.describe(namespace, name)}",
+    )
+
+
+def delete_object(
+    resource: CustomResource, namespace: str, name: str, *, propagation_policy: str = "Background"
+) -> ApiCall:
+    return ApiCall(
+        "custom",
+        "delete_namespaced_custom_object",
+        {**_cr_args(resource, namespace), "name": name, "propagation_policy": propagation_policy},
+        f"delete {resource.describe(namespace, name)}",
+    )
+
+
+def read_pod_log(
+    namespace: str,
+    pod: str,
+    *,
+    container: str | None = None,
+    tail_lines: int | None = None,
+    since_seconds: int | None = None,
+    follow: bool = False,
+) -> ApiCall:
+    kwargs: dict[str, Any] = {"name": pod, "namespace": namespace, "follow": follow}
+    for key, value in (
+        ("container", container),
+        ("tail_lines", tail_lines),
+        ("since_seconds", since_seconds),
+    ):
+        if value is not None:
+            kwargs[key] = value
+    return ApiCall(
+        "core", "read_namespaced_pod_log", kwargs, f"read log of pod {namespace}/{pod}", stream=True
+    )
+
+
+def list_events(namespace: str, *, involved_name: str, involved_kind: str | None = None) -> ApiCall:
+    selector = f"involvedObject.name={involved_name}"
+    if involved_kind:
+        selector += f",involvedObject.kind={involved_kind}"
+    return ApiCall(
+        "core",
+        "list_namespaced_event",
+        {"namespace": namespace, "field_selector": selector},
+        f"list events of {involved_kind or 'object'} {namespace}/{involved_name}",
+    )

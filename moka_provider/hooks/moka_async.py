@@ -1,0 +1,215 @@
+"""MokaAsyncHook: the asyncio twin of :class:`~moka_provider.hooks.moka.MokaHook`, for triggers.
+
+Same operations, same requests (built by :mod:`~moka_provider.hooks.api_calls`), same retry
+policy and error translation; only the I/O is ``kubernetes_asyncio`` through the cncf.kubernetes
+provider's ``AsyncKubernetesHook``, which refreshes exec-based (EKS) tokens on every use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import tenacity
+
+from moka_provider.engines.resources import CustomResource
+from moka_provider.exceptions import MokaApiError
+from moka_provider.hooks import api_calls
+from moka_provider.hooks.api_calls import ApiCall
+from moka_provider.hooks.api_errors import from_api_exception, from_response, from_transport_error
+from moka_provider.hooks.base import MokaBaseHook
+from moka_provider.hooks.connection_settings import MokaSettings
+from moka_provider.hooks.watching import LineSplitter, WatchEvent, WatchSession
+
+if TYPE_CHECKING:
+    from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+
+
+class MokaAsyncHook(MokaBaseHook):
+    """Asynchronous Moka hook: create / get / list / watch / patch / delete jobs, pod logs, events."""
+
+    @cached_property
+    def kubernetes_hook(self) -> AsyncKubernetesHook:
+        from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+        from kubernetes_asyncio.client import Configuration
+
+        return AsyncKubernetesHook(conn_id=self.moka_conn_id, client_configuration=Configuration())
+
+    async def get_settings(self) -> MokaSettings:
+        return self._settings_from(await self.kubernetes_hook.get_conn_extras())
+
+    async def namespace(self, namespace: str | None = None) -> str:
+        return namespace or (await self.get_settings()).namespace
+
+    # -- custom objects ------------------------------------------------------------------------
+
+    async def create(
+        self, resource: CustomResource, body: Mapping[str, Any], namespace: str | None = None
+    ) -> dict:
+        return await self._run(api_calls.create_object(resource, await self.namespace(namespace), body))
+
+    async def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
+        return await self._run(api_calls.get_object(resource, await self.namespace(namespace), name))
+
+    async def list(
+        self, resource: CustomResource, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> builtins.list[dict]:
+        call = api_calls.list_objects(
+            resource, await self.namespace(namespace), label_selector=label_selector
+        )
+        return list((await self._run(call)).get("items") or [])
+
+    async def patch(
+        self,
+        resource: CustomResource,
+        name: str,
+        patch: Mapping[str, Any] | builtins.list[Any],
+        namespace: str | None = None,
+    ) -> dict:
+        return await self._run(api_calls.patch_object(resource, await self.namespace(namespace), name, patch))
+
+    async def delete(
+        self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False
+    ) -> bool:
+        try:
+            await self._run(api_calls.delete_object(resource, await self.namespace(namespace), name))
+        except MokaApiError as error:
+            if missing_ok and error.not_found:
+                return False
+            raise
+        return True
+
+    async def watch(
+        self,
+        resource: CustomResource,
+        namespace: str | None = None,
+        *,
+        name: str | None = None,
+        label_selector: str | None = None,
+        resource_version: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        """Like :meth:`MokaHook.watch`: resumes after server timeouts, drops and 410 Gone."""
+        session = WatchSession(
+            resource,
+            await self.namespace(namespace),
+            name=name,
+            label_selector=label_selector,
+            resource_version=resource_version,
+            timeout=timeout,
+            policy=self.retry_policy,
+        )
+        async with self._client() as apis:
+            if session.needs_list:
+                for listed in session.listed(await self._run(session.list_call(), apis)):
+                    yield listed
+            while (call := session.next_watch_call()) is not None:
+                try:
+                    async for line in self._stream_lines(call, apis):
+                        if event := session.on_line(line):
+                            yield event
+                except Exception as problem:
+                    pause = session.recover(problem)
+                    if pause is None:
+                        for relisted in session.listed(await self._run(session.list_call(), apis)):
+                            yield relisted
+                    else:
+                        await asyncio.sleep(pause)
+
+    # -- pods and events -----------------------------------------------------------------------
+
+    async def read_pod_log(
+        self,
+        pod: str,
+        namespace: str | None = None,
+        *,
+        container: str | None = None,
+        tail_lines: int | None = None,
+        since_seconds: int | None = None,
+        follow: bool = False,
+    ) -> AsyncIterator[str]:
+        call = api_calls.read_pod_log(
+            await self.namespace(namespace),
+            pod,
+            container=container,
+            tail_lines=tail_lines,
+            since_seconds=since_seconds,
+            follow=follow,
+        )
+        async with self._client() as apis:
+            async for line in self._stream_lines(call, apis):
+                yield line
+
+    async def list_events(
+        self, name: str, namespace: str | None = None, *, kind: str | None = None
+    ) -> builtins.list[dict]:
+        call = api_calls.list_events(await self.namespace(namespace), involved_name=name, involved_kind=kind)
+        async with self._client() as apis:
+            events = await self._run(call, apis)
+            items = apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
+        return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _client(self) -> AsyncIterator[dict[str, Any]]:
+        from kubernetes_asyncio import client
+
+        async with self.kubernetes_hook.get_conn() as api_client:
+            self._mask_credentials(api_client.configuration)
+            yield {"custom": client.CustomObjectsApi(api_client), "core": client.CoreV1Api(api_client)}
+
+    async def _run(self, call: ApiCall, apis: dict[str, Any] | None = None) -> Any:
+        if apis is None:
+            async with self._client() as own_apis:
+                return await self._run(call, own_apis)
+        async for attempt in tenacity.AsyncRetrying(**self.retry_policy.tenacity_kwargs()):
+            with attempt:
+                return await self._invoke(call, apis)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    @staticmethod
+    async def _invoke(call: ApiCall, apis: dict[str, Any], **extra: Any) -> Any:
+        import aiohttp
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        method = getattr(apis[call.api], call.method)
+        try:
+            return await method(**call.kwargs, **extra)
+        except ApiException as error:
+            raise from_api_exception(error, call.operation) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            raise from_transport_error(error, call.operation) from error
+
+    async def _stream_lines(self, call: ApiCall, apis: dict[str, Any]) -> AsyncIterator[str]:
+        import aiohttp
+
+        extra: dict[str, Any] = {"_preload_content": False}
+        if call.kwargs.get("follow"):
+            extra["_request_timeout"] = api_calls.FOLLOW_REQUEST_TIMEOUT
+        response = None
+        async for attempt in tenacity.AsyncRetrying(**self.retry_policy.tenacity_kwargs()):
+            with attempt:
+                response = await self._invoke(call, apis, **extra)
+                if not 200 <= response.status <= 299:
+                    body = await response.read()
+                    response.release()
+                    raise from_response(
+                        call.operation, response.status, response.reason, body, response.headers
+                    )
+        assert response is not None
+        splitter = LineSplitter()
+        try:
+            async for chunk in response.content.iter_any():
+                for line in splitter.feed(chunk):
+                    yield line
+            for line in splitter.rest():
+                yield line
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            raise from_transport_error(error, call.operation) from error
+        finally:
+            response.close()

@@ -1,0 +1,69 @@
+"""The bounded retry policy both hooks use, built on tenacity.
+
+Retried: 429 (waiting as long as ``Retry-After`` asks, capped), 500/502/503/504 and requests that
+never got an answer (refused, reset, timed out). Everything else fails at once. The policy is
+bounded by attempts *and* by total time so a flapping API cannot hold a task forever; every retry
+is logged with the operation and the server's reason, never with request headers or bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import tenacity
+
+from moka_provider.exceptions import MokaApiError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: ``attempts`` in all, for at most ``max_seconds``, backing off up to ``max_wait``."""
+
+    attempts: int = 6
+    max_seconds: float = 120.0
+    initial_wait: float = 0.5
+    max_wait: float = 15.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("RetryPolicy.attempts must be at least 1")
+
+    def wait_seconds(self, state: tenacity.RetryCallState) -> float:
+        """The server's Retry-After when it sent one, else exponential back-off with jitter."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, MokaApiError) and error.retry_after is not None:
+            return min(error.retry_after, self.max_retry_after)
+        backoff = tenacity.wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait)
+        return float(backoff(state))
+
+    def tenacity_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying``."""
+        return {
+            "retry": tenacity.retry_if_exception(_is_retryable),
+            "wait": self.wait_seconds,
+            "stop": tenacity.stop_after_attempt(self.attempts) | tenacity.stop_after_delay(self.max_seconds),
+            "before_sleep": _log_retry,
+            "reraise": True,
+        }
+
+
+def _is_retryable(error: BaseException) -> bool:
+    return isinstance(error, MokaApiError) and error.retryable
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, MokaApiError):
+        status = f"HTTP {error.status} {error.reason}" if error.status else error.reason
+        log.warning(
+            "%s: %s, retrying in %.1fs (attempt %d)",
+            error.operation,
+            status,
+            state.upcoming_sleep,
+            state.attempt_number + 1,
+        )
