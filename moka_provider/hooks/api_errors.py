@@ -9,6 +9,7 @@ the retry policy see one error type. The server's ``Status`` body is the source 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,6 +25,9 @@ _ACCESS_HINT = (
 
 def from_api_exception(error: Any, operation: str) -> MokaApiError:
     """Translate a ``kubernetes``/``kubernetes_asyncio`` ``ApiException`` (or look-alike)."""
+    if not getattr(error, "status", None):  # the sync client reports TLS failures as status 0
+        detail = str(getattr(error, "reason", None) or error).replace("\n", ": ")
+        return MokaApiError(operation, None, "Unreachable", detail)
     return from_response(
         operation,
         getattr(error, "status", None),
@@ -70,12 +74,17 @@ def _status_body(raw: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+_WRONG_TYPE = re.compile(r'^Invalid value: "(?P<got>\w+)": must be of type (?P<want>\w+): "\w+"$')
+
+
 def _plain(cause: dict[str, Any]) -> str:
-    """A cause's message without the field name the server repeats inside it."""
+    """A cause's message without the field name the server repeats inside it, types said plainly."""
     message = str(cause["message"])
     field = cause.get("field")
     if field:
         message = message.replace(f"{field} in body ", "")
+    if wrong_type := _WRONG_TYPE.match(message):
+        return f"must be of type {wrong_type['want']}, got {wrong_type['got']}"
     return message
 
 

@@ -199,6 +199,12 @@ class MokaHook(MokaBaseHook):
             return method(**call.kwargs, **extra)
         except ApiException as error:
             raise from_api_exception(error, call.operation) from None
+        except AttributeError as error:
+            # For a TLS failure the client raises ApiException(status=0), then trips over its empty
+            # body while re-raising it; the ApiException survives as the context.
+            if isinstance(error.__context__, ApiException):
+                raise from_api_exception(error.__context__, call.operation) from None
+            raise
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise from_transport_error(error, call.operation) from error
 

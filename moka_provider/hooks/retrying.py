@@ -9,6 +9,7 @@ is logged with the operation and the server's reason, never with request headers
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,14 @@ class RetryPolicy:
     def wait_seconds(self, state: tenacity.RetryCallState) -> float:
         """The server's Retry-After when it sent one, else exponential back-off with jitter."""
         error = state.outcome.exception() if state.outcome else None
+        return self.pause_after(error, state.attempt_number)
+
+    def pause_after(self, error: BaseException | None, failures: int) -> float:
+        """Seconds to wait after the ``failures``-th failure in a row that ended with ``error``."""
         if isinstance(error, MokaApiError) and error.retry_after is not None:
             return min(error.retry_after, self.max_retry_after)
-        backoff = tenacity.wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait)
-        return float(backoff(state))
+        backoff = min(self.max_wait, self.initial_wait * 2 ** max(0, failures - 1))
+        return backoff + random.uniform(0, self.initial_wait)
 
     def tenacity_kwargs(self) -> dict[str, Any]:
         """Arguments for ``tenacity.Retrying`` / ``tenacity.AsyncRetrying``."""

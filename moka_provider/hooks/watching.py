@@ -173,6 +173,4 @@ class WatchSession:
         self._failures += 1
         if self._failures >= self.policy.attempts:
             raise problem
-        if problem.retry_after is not None:
-            return min(problem.retry_after, self.policy.max_retry_after)
-        return min(self.policy.max_wait, self.policy.initial_wait * 2 ** (self._failures - 1))
+        return self.policy.pause_after(problem, self._failures)

@@ -1,0 +1,149 @@
+"""A real `moka local` control plane (etcd + kube-apiserver) for the whole test session.
+
+The hooks under test use the least-privilege kubeconfig that `moka local up` writes (the
+service account bound to the shipped Role), through ``moka`` connections given as
+``AIRFLOW_CONN_*`` environment variables, exactly as a deployment would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moka_provider.local import control_plane
+from moka_provider.local.kubeconfig import connection_uri
+from moka_provider.local.paths import StatePaths
+
+log = logging.getLogger("moka-local")
+
+
+@pytest.fixture(scope="session")
+def moka_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StatePaths, control_plane.LocalState]]:
+    paths = StatePaths(tmp_path_factory.mktemp("moka-local"))
+    state = control_plane.up(paths, log=log.info)
+    os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(paths.kubeconfig, state.namespace)
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
+    yield paths, state
+    control_plane.down(paths, log=log.info)
+
+
+@pytest.fixture(scope="session")
+def admin_api(moka_local: tuple[StatePaths, control_plane.LocalState]) -> Iterator[Any]:
+    """A cluster-admin API client, for arranging what Airflow's identity may not (pods, events)."""
+    from kubernetes import config
+
+    paths, _ = moka_local
+    client = config.new_client_from_config(config_file=str(paths.admin_kubeconfig))
+    with client:
+        yield client
+
+
+@pytest.fixture
+def unique_name() -> str:
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+class SyncOrAsync:
+    """Runs MokaHook or MokaAsyncHook behind one calling convention, so a test is written once."""
+
+    def __init__(self, style: str, conn_id: str = "moka_default", **kwargs: Any) -> None:
+        from moka_provider.hooks.moka import MokaHook
+        from moka_provider.hooks.moka_async import MokaAsyncHook
+
+        self.style = style
+        self.hook: Any = (MokaHook if style == "sync" else MokaAsyncHook)(moka_conn_id=conn_id, **kwargs)
+
+    def __getattr__(self, operation: str) -> Any:
+        method = getattr(self.hook, operation)
+        if self.style == "sync":
+            return method
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return asyncio.run(method(*args, **kwargs))
+
+        return run
+
+    def watch(self, *args: Any, limit: int, **kwargs: Any) -> list[Any]:
+        """The first ``limit`` events (fewer if the watch's timeout passes)."""
+        if self.style == "sync":
+            events = []
+            for event in self.hook.watch(*args, **kwargs):
+                events.append(event)
+                if len(events) >= limit:
+                    break
+            return events
+
+        async def collect() -> list[Any]:
+            events = []
+            async for event in self.hook.watch(*args, **kwargs):
+                events.append(event)
+                if len(events) >= limit:
+                    break
+            return events
+
+        return asyncio.run(collect())
+
+    def read_pod_log(self, *args: Any, **kwargs: Any) -> list[str]:
+        if self.style == "sync":
+            return list(self.hook.read_pod_log(*args, **kwargs))
+
+        async def collect() -> list[str]:
+            return [line async for line in self.hook.read_pod_log(*args, **kwargs)]
+
+        return asyncio.run(collect())
+
+
+@pytest.fixture(params=["sync", "async"])
+def hook(request: pytest.FixtureRequest, moka_local: Any) -> SyncOrAsync:
+    return SyncOrAsync(request.param)
+
+
+def spark_app(name: str, **labels: str) -> dict[str, Any]:
+    """A minimal valid SparkApplication."""
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "type": "Python",
+            "mode": "cluster",
+            "sparkVersion": "3.5.3",
+            "mainApplicationFile": "local:///opt/spark/examples/src/main/python/pi.py",
+            "driver": {"cores": 1, "memory": "512m"},
+            "executor": {"instances": 1, "cores": 1, "memory": "512m"},
+        },
+    }
+
+
+def manifests(path: Path) -> list[dict[str, Any]]:
+    """The documents of a YAML file."""
+    import yaml
+
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+@pytest.fixture(scope="session")
+def _fault_proxy_server(moka_local: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.integration.fault_proxy import FaultProxy, kubeconfig_through
+
+    paths, state = moka_local
+    proxy = FaultProxy(paths, state.server).start()
+    kubeconfig = kubeconfig_through(proxy, paths.kubeconfig, tmp_path_factory.mktemp("proxy") / "kubeconfig")
+    os.environ["AIRFLOW_CONN_MOKA_FAULTY"] = connection_uri(kubeconfig, state.namespace)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def fault_proxy(_fault_proxy_server: Any) -> Any:
+    """The fault proxy, with no faults pending and its request counts at zero."""
+    _fault_proxy_server.faults.clear()
+    _fault_proxy_server.seen.clear()
+    return _fault_proxy_server

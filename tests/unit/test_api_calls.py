@@ -1,0 +1,162 @@
+"""The ApiCall descriptions both hooks execute."""
+
+from __future__ import annotations
+
+import pytest
+
+from moka_provider.engines.resources import FLINK_DEPLOYMENT, RAY_JOB, SPARK_APPLICATION
+from moka_provider.hooks import api_calls
+
+CR_ARGS = {
+    "group": "sparkoperator.k8s.io",
+    "version": "v1beta2",
+    "namespace": "moka",
+    "plural": "sparkapplications",
+}
+
+
+def test_create_object():
+    body = {"apiVersion": "sparkoperator.k8s.io/v1beta2", "metadata": {"name": "pi"}, "spec": {}}
+
+    call = api_calls.create_object(SPARK_APPLICATION, "moka", body)
+
+    assert call.api == "custom"
+    assert call.method == "create_namespaced_custom_object"
+    assert call.kwargs == {**CR_ARGS, "body": body}
+    assert call.kwargs["body"] is not body  # a copy
+    assert call.operation == "create SparkApplication moka/pi"
+    assert not call.stream
+
+
+def test_get_object():
+    call = api_calls.get_object(RAY_JOB, "jobs", "r1")
+
+    assert call.method == "get_namespaced_custom_object"
+    assert call.kwargs == {
+        "group": "ray.io",
+        "version": "v1",
+        "namespace": "jobs",
+        "plural": "rayjobs",
+        "name": "r1",
+    }
+    assert call.operation == "get RayJob jobs/r1"
+
+
+def test_list_objects_only_passes_given_selectors():
+    plain = api_calls.list_objects(SPARK_APPLICATION, "moka")
+    selected = api_calls.list_objects(
+        SPARK_APPLICATION, "moka", label_selector="team=a", field_selector="metadata.name=pi"
+    )
+
+    assert plain.kwargs == CR_ARGS
+    assert selected.kwargs == {**CR_ARGS, "label_selector": "team=a", "field_selector": "metadata.name=pi"}
+    assert plain.operation == "list SparkApplication in moka"
+
+
+def test_watch_objects():
+    call = api_calls.watch_objects(FLINK_DEPLOYMENT, "flink", "123", label_selector="a=b", timeout_seconds=60)
+
+    assert call.method == "list_namespaced_custom_object"
+    assert call.stream
+    assert call.kwargs == {
+        "group": "flink.apache.org",
+        "version": "v1beta1",
+        "namespace": "flink",
+        "plural": "flinkdeployments",
+        "label_selector": "a=b",
+        "watch": True,
+        "resource_version": "123",
+        "allow_watch_bookmarks": True,
+        "timeout_seconds": 60,
+    }
+
+
+def test_patch_object_with_a_mapping_is_a_merge_patch():
+    patch = {"spec": {"suspend": True}}
+
+    call = api_calls.patch_object(SPARK_APPLICATION, "moka", "pi", patch)
+
+    assert call.method == "patch_namespaced_custom_object"
+    assert call.kwargs["_content_type"] == "application/merge-patch+json"
+    assert call.kwargs["body"] == patch
+    assert call.kwargs["name"] == "pi"
+    assert call.operation == "patch SparkApplication moka/pi"
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [[{"op": "replace", "path": "/spec/suspend", "value": True}], []],
+)
+def test_patch_object_with_a_list_is_a_json_patch(patch):
+    call = api_calls.patch_object(SPARK_APPLICATION, "moka", "pi", patch)
+
+    assert call.kwargs["_content_type"] == "application/json-patch+json"
+    assert call.kwargs["body"] == patch
+
+
+def test_delete_object_propagates_in_the_background():
+    call = api_calls.delete_object(RAY_JOB, "jobs", "r1")
+
+    assert call.method == "delete_namespaced_custom_object"
+    assert call.kwargs["propagation_policy"] == "Background"
+    assert call.kwargs["name"] == "r1"
+    assert call.operation == "delete RayJob jobs/r1"
+
+
+def test_delete_object_other_propagation():
+    call = api_calls.delete_object(RAY_JOB, "jobs", "r1", propagation_policy="Foreground")
+
+    assert call.kwargs["propagation_policy"] == "Foreground"
+
+
+def test_read_pod_log_minimal():
+    call = api_calls.read_pod_log("moka", "pi-driver")
+
+    assert call.api == "core"
+    assert call.method == "read_namespaced_pod_log"
+    assert call.stream
+    assert call.kwargs == {"name": "pi-driver", "namespace": "moka", "follow": False}
+    assert call.operation == "read log of pod moka/pi-driver"
+
+
+def test_read_pod_log_includes_only_given_options():
+    call = api_calls.read_pod_log("moka", "pi-driver", container="spark-kubernetes-driver", tail_lines=0)
+
+    assert call.kwargs == {
+        "name": "pi-driver",
+        "namespace": "moka",
+        "follow": False,
+        "container": "spark-kubernetes-driver",
+        "tail_lines": 0,
+    }
+
+
+def test_read_pod_log_all_options():
+    call = api_calls.read_pod_log(
+        "moka", "pi-driver", container="c", tail_lines=100, since_seconds=60, follow=True
+    )
+
+    assert call.kwargs == {
+        "name": "pi-driver",
+        "namespace": "moka",
+        "follow": True,
+        "container": "c",
+        "tail_lines": 100,
+        "since_seconds": 60,
+    }
+
+
+def test_list_events_by_name():
+    call = api_calls.list_events("moka", involved_name="pi")
+
+    assert call.api == "core"
+    assert call.method == "list_namespaced_event"
+    assert call.kwargs == {"namespace": "moka", "field_selector": "involvedObject.name=pi"}
+    assert call.operation == "list events of object moka/pi"
+
+
+def test_list_events_by_name_and_kind():
+    call = api_calls.list_events("moka", involved_name="pi", involved_kind="SparkApplication")
+
+    assert call.kwargs["field_selector"] == "involvedObject.name=pi,involvedObject.kind=SparkApplication"
+    assert call.operation == "list events of SparkApplication moka/pi"
