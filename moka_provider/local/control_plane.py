@@ -215,6 +215,9 @@ def _apiserver_argv(binary: Path, paths: StatePaths, port: int, etcd_port: int) 
         "--service-cluster-ip-range=10.96.0.0/24",
         f"--cert-dir={pki}",
         "--allow-privileged=true",
+        # No controller-manager runs here to create service-account token secrets, which this
+        # admission plugin would demand of every pod; the local kubelet mounts no tokens anyway.
+        "--disable-admission-plugins=ServiceAccount",
         "--profiling=false",
         "--v=1",
     ]

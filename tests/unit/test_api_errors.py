@@ -117,11 +117,20 @@ def test_from_api_exception_reads_the_async_client_exception():
     )
 
 
-def test_from_api_exception_without_status():
-    error = from_api_exception(ApiException(), OPERATION)
+@pytest.mark.parametrize("status", [0, None])
+def test_from_api_exception_without_status_is_unreachable(status):
+    # The sync client reports a TLS failure as ApiException(status=0) with the cause as its reason.
+    exception = ApiException(
+        status=status, reason="(SSL: CERTIFICATE_VERIFY_FAILED)\ncertificate verify failed"
+    )
+
+    error = from_api_exception(exception, OPERATION)
 
     assert error.status is None
-    assert error.reason == "Error"
+    assert error.reason == "Unreachable"
+    assert "CERTIFICATE_VERIFY_FAILED" in error.message
+    assert "\n" not in error.message
+    assert error.retryable
 
 
 def test_not_found():
