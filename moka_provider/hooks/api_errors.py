@@ -103,6 +103,8 @@ def _retry_after(headers: Any, details: dict[str, Any]) -> float | None:
                 when = parsedate_to_datetime(value)
             except (TypeError, ValueError):
                 return None
+            if when.tzinfo is None:  # asctime and "-0000" dates: HTTP dates are UTC
+                when = when.replace(tzinfo=UTC)
             return max(0.0, (when - datetime.now(UTC)).total_seconds())
     seconds = details.get("retryAfterSeconds")
     return float(seconds) if isinstance(seconds, int | float) else None

@@ -199,11 +199,6 @@ def test_retry_after_date_in_the_past_is_zero():
     assert error.retry_after == 0.0
 
 
-@pytest.mark.xfail(
-    reason="bug: api_errors._retry_after subtracts an aware 'now' from the naive datetime that "
-    "parsedate_to_datetime returns for an asctime HTTP-date (or a '-0000' zone): TypeError escapes",
-    strict=True,
-)
 @pytest.mark.parametrize("style", ["asctime", "minus-zero-zone"])
 def test_retry_after_in_other_http_date_formats(style):
     when = datetime.now(UTC) + timedelta(seconds=30)

@@ -167,11 +167,6 @@ def test_malformed_image_template_raises():
     assert "not a valid template" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    reason="bug: a positional '{}' is not seen as a placeholder by _check_template, so the "
-    "template is accepted and image_for() later fails with IndexError",
-    strict=True,
-)
 def test_positional_placeholder_in_image_is_rejected_at_load():
     with pytest.raises(ConnectionSettingsError) as caught:
         MokaSettings.from_extras({"spark_image": "registry.invalid/spark:{}"})
@@ -292,12 +287,6 @@ def test_link_uses_a_placeholder_repeated_in_the_template():
     assert settings.link("ray_dashboard", ray_cluster="rc-1") == "https://rc-1.invalid/#/rc-1"
 
 
-@pytest.mark.xfail(
-    reason="bug: templates that string.Formatter parses but cannot fill with keyword strings "
-    "('{}', '{name!z}', '{name:{pod}}') pass _check_template; link() then raises "
-    "IndexError/ValueError/KeyError instead of the connection being rejected at load",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "template",
     ["https://ui.invalid/{}", "https://ui.invalid/{name!z}", "https://ui.invalid/{name:{pod}}"],
