@@ -128,7 +128,9 @@ def _placeholders(template: str) -> set[str]:
 
 def _check_template(field_name: str, template: str, allowed: frozenset[str] | set[str]) -> None:
     try:
-        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)]
+        fields = [
+            (name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+        ]
     except ValueError as error:
         raise ConnectionSettingsError(field_name, f"{template!r} is not a valid template: {error}") from None
     for name, spec, conversion in fields:
@@ -136,7 +138,8 @@ def _check_template(field_name: str, template: str, allowed: frozenset[str] | se
             raise ConnectionSettingsError(field_name, f"{template!r} has an empty placeholder {{}}; name it")
         if spec or conversion:
             raise ConnectionSettingsError(
-                field_name, f"placeholder {{{name}}} in {template!r} may not carry a format spec or conversion"
+                field_name,
+                f"placeholder {{{name}}} in {template!r} may not carry a format spec or conversion",
             )
     names = {name for name, _, _ in fields if name is not None}
     if unknown := names - allowed:

@@ -63,6 +63,8 @@ def install(*, log: Log = print) -> Path:
     target = cached_apiserver()
     if target.exists():
         log(f"kube-apiserver {KUBE_VERSION} already built: {target}")
+        if find_binary("etcd") is None and is_debian_like():
+            _apt_install(("etcd-server",), log)
         return target
     if not is_debian_like():
         raise InstallError(
@@ -89,6 +91,7 @@ def _apt_install(packages: tuple[str, ...], log: Log) -> None:
         raise InstallError(f"missing Debian packages; run: sudo apt-get install -y {' '.join(missing)}")
     log(f"installing {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(["apt-get", "update"], env=env)
     _run(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env)
 
 

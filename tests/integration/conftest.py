@@ -25,7 +25,9 @@ log = logging.getLogger("moka-local")
 
 
 @pytest.fixture(scope="session")
-def moka_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StatePaths, control_plane.LocalState]]:
+def moka_local(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[StatePaths, control_plane.LocalState]]:
     paths = StatePaths(tmp_path_factory.mktemp("moka-local"))
     state = control_plane.up(paths, log=log.info)
     os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(paths.kubeconfig, state.namespace)

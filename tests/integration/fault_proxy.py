@@ -108,7 +108,9 @@ class FaultProxy:
                 '{"kind":"Status","apiVersion":"v1","status":"Failure",'
                 f'"reason":"Injected","message":"injected by the fault proxy","code":{fault.status}}}'
             )
-            return web.Response(status=fault.status, headers=fault.headers, text=body, content_type="application/json")
+            return web.Response(
+                status=fault.status, headers=fault.headers, text=body, content_type="application/json"
+            )
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         upstream = await self._session.request(
             request.method, self.upstream + request.path_qs, headers=headers, data=await request.read()

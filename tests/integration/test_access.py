@@ -17,7 +17,8 @@ def test_the_connection_identity_is_the_airflow_service_account(moka_local: Any)
     paths, state = moka_local
     config = yaml.safe_load(paths.kubeconfig.read_text())
     assert config["users"][0]["name"] == f"moka-airflow@{state.namespace}"
-    from kubernetes import client, config as kube_config
+    from kubernetes import client
+    from kubernetes import config as kube_config
 
     api = kube_config.new_client_from_config(config_file=str(paths.kubeconfig))
     with api:
@@ -88,7 +89,8 @@ def test_log_of_a_pod_that_never_ran_is_empty_and_of_no_pod_a_404(
     from kubernetes import client
 
     client.CoreV1Api(admin_api).create_namespaced_pod(
-        "moka", {"metadata": {"name": unique_name}, "spec": {"containers": [{"name": "driver", "image": "spark"}]}}
+        "moka",
+        {"metadata": {"name": unique_name}, "spec": {"containers": [{"name": "driver", "image": "spark"}]}},
     )
     try:
         assert hook.read_pod_log(unique_name, tail_lines=10) == []  # the server answers 204: nothing yet
@@ -106,12 +108,14 @@ def test_no_token_or_kubeconfig_in_logs_or_errors(
     """Inline kubeconfig, debug logging, failures and retries: the token appears nowhere."""
     import json
 
-    paths, state = moka_local
+    paths, _state = moka_local
     kubeconfig = yaml.safe_load(paths.kubeconfig.read_text())
     token = kubeconfig["users"][0]["user"]["token"]
     monkeypatch.setenv(
         "AIRFLOW_CONN_MOKA_INLINE",
-        json.dumps({"conn_type": "moka", "extra": {"kube_config": json.dumps(kubeconfig), "namespace": "moka"}}),
+        json.dumps(
+            {"conn_type": "moka", "extra": {"kube_config": json.dumps(kubeconfig), "namespace": "moka"}}
+        ),
     )
     caplog.set_level(logging.DEBUG)
     problems: list[str] = []
@@ -119,13 +123,11 @@ def test_no_token_or_kubeconfig_in_logs_or_errors(
         hook = SyncOrAsync(style, conn_id="moka_inline")
         hook.create(SPARK_APPLICATION, spark_app(f"{unique_name}-{style}"))
         hook.delete(SPARK_APPLICATION, f"{unique_name}-{style}")
-        for failing in (
-            lambda: hook.get(SPARK_APPLICATION, "missing"),
-            lambda: hook.list_events("x", namespace="kube-system"),
-        ):
-            with pytest.raises(MokaApiError) as error:
-                failing()
-            problems.append(str(error.value) + repr(error.value))
+        with pytest.raises(MokaApiError) as missing:
+            hook.get(SPARK_APPLICATION, "missing")
+        with pytest.raises(MokaApiError) as forbidden:
+            hook.list_events("x", namespace="kube-system")
+        problems += [str(error.value) + repr(error.value) for error in (missing, forbidden)]
     assert caplog.records, "debug logging was captured"
     assert token not in caplog.text
     assert token[-20:] not in caplog.text

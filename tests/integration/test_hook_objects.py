@@ -22,7 +22,12 @@ from tests.integration.conftest import SyncOrAsync, manifests, spark_app
 
 def example_of(resource: CustomResource, shared_dir: Path) -> dict[str, Any]:
     """An upstream example manifest of ``resource``."""
-    folder = {SPARK_APPLICATION: "spark", FLINK_DEPLOYMENT: "flink", FLINK_SESSION_JOB: "flink", RAY_JOB: "ray"}
+    folder = {
+        SPARK_APPLICATION: "spark",
+        FLINK_DEPLOYMENT: "flink",
+        FLINK_SESSION_JOB: "flink",
+        RAY_JOB: "ray",
+    }
     for path in sorted((shared_dir / "upstream-examples" / folder[resource]).glob("*.yaml")):
         for doc in manifests(path):
             if doc.get("kind") == resource.kind:
@@ -92,7 +97,7 @@ def test_type_broken_spec_is_a_readable_422_naming_the_fields(hook: SyncOrAsync,
     assert error.value.status == 422 and error.value.reason == "Invalid"
     assert set(problems) == {"spec.driver.cores", "spec.mode"}
     assert problems["spec.driver.cores"] == "must be of type integer, got string"
-    assert "supported values: \"cluster\", \"client\"" in problems["spec.mode"]
+    assert 'supported values: "cluster", "client"' in problems["spec.mode"]
     text = str(error.value)
     assert "  - spec.driver.cores: " in text and "  - spec.mode: " in text
     assert "spec.driver.cores in body" not in text  # said once, in plain words
@@ -104,7 +109,7 @@ def test_type_broken_spec_is_a_readable_422_naming_the_fields(hook: SyncOrAsync,
 def test_every_upstream_example_is_accepted(shared_dir: Path, moka_local: Any, unique_name: str) -> None:
     """All operator examples (bad-* too: they fail at run time, not at admission) pass the server."""
     hook = SyncOrAsync("sync").hook
-    accepted = []
+    accepted: list[tuple[str, str]] = []
     for path in sorted((shared_dir / "upstream-examples").glob("*/*.yaml")):
         for doc in manifests(path):
             if doc.get("kind") == "ConfigMap":
@@ -116,5 +121,7 @@ def test_every_upstream_example_is_accepted(shared_dir: Path, moka_local: Any, u
             accepted.append((path.name, resource.kind))
             assert hook.get(resource, created["metadata"]["name"])["spec"] == created["spec"]
             hook.delete(resource, created["metadata"]["name"])
-    assert len({name for name, _ in accepted}) == len(list((shared_dir / "upstream-examples").glob("*/*.yaml")))
+    assert len({name for name, _ in accepted}) == len(
+        list((shared_dir / "upstream-examples").glob("*/*.yaml"))
+    )
     assert {kind for _, kind in accepted} == {r.kind for r in ALL_RESOURCES}

@@ -31,7 +31,7 @@ def second_instance(tmp_path: Path, moka_local: Any) -> Any:
 
 
 def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
-    session_paths, session_state = moka_local
+    _session_paths, session_state = moka_local
     up = moka("local", "up", "--dir", str(second_instance))
     assert up.returncode == 0, up.stderr
     assert "control plane ready" in up.stdout and "kubeconfig (least privilege) written" in up.stdout
@@ -55,7 +55,11 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
         "print(len(MokaHook().list(S)))"
     )
     evaluated = subprocess.run(
-        ["bash", "-c", f'eval "$({" ".join(MOKA)} local env --dir {second_instance})"; {sys.executable} -c "{script}"'],
+        [
+            "bash",
+            "-c",
+            f'eval "$({" ".join(MOKA)} local env --dir {second_instance})"; {sys.executable} -c "{script}"',
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -71,7 +75,7 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
     down = moka("local", "down", "--dir", str(second_instance))
     assert down.returncode == 0
     assert "kube-apiserver: stopped" in down.stdout and "etcd: stopped" in down.stdout
-    assert all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in pids)
+    assert all(pid and (not Path(f"/proc/{pid}").exists() or _zombie(pid)) for pid in pids)
     status = moka("local", "status", "--dir", str(second_instance))
     assert status.returncode == 1 and "etcd: not running" in status.stdout
 
@@ -140,8 +144,14 @@ def test_attach_to_an_existing_cluster(moka_local: Any, tmp_path: Path) -> None:
     session_paths, session_state = moka_local
     attached_dir = tmp_path / "attached"
     result = moka(
-        "local", "up", "--dir", str(attached_dir), "--kubeconfig", str(session_paths.admin_kubeconfig),
-        "--namespace", "moka-attached",
+        "local",
+        "up",
+        "--dir",
+        str(attached_dir),
+        "--kubeconfig",
+        str(session_paths.admin_kubeconfig),
+        "--namespace",
+        "moka-attached",
     )
     assert result.returncode == 0, result.stderr
     assert f"attached to {session_state.server}" in result.stdout
@@ -149,7 +159,9 @@ def test_attach_to_an_existing_cluster(moka_local: Any, tmp_path: Path) -> None:
     assert status.returncode == 0 and "reachable" in status.stdout
     down = moka("local", "down", "--dir", str(attached_dir))
     assert "nothing of it was started here" in down.stdout
-    assert processes.running_pid(session_paths, "kube-apiserver"), "down must not stop a cluster it attached to"
+    assert processes.running_pid(session_paths, "kube-apiserver"), (
+        "down must not stop a cluster it attached to"
+    )
 
 
 def _zombie(pid: int) -> bool:

@@ -29,7 +29,9 @@ def existing_app(moka_local: Any, unique_name: str) -> Any:
     hook.delete(SPARK_APPLICATION, unique_name, missing_ok=True)
 
 
-def test_429_is_retried_after_the_servers_retry_after(faulty_hook: SyncOrAsync, fault_proxy: Any, existing_app: str):
+def test_429_is_retried_after_the_servers_retry_after(
+    faulty_hook: SyncOrAsync, fault_proxy: Any, existing_app: str
+):
     path = f"GET /apis/sparkoperator.k8s.io/v1beta2/namespaces/moka/sparkapplications/{existing_app}$"
     fault_proxy.inject(Fault(path, times=2, status=429, headers={"Retry-After": "1"}))
     started = time.monotonic()
@@ -40,7 +42,9 @@ def test_429_is_retried_after_the_servers_retry_after(faulty_hook: SyncOrAsync, 
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried(faulty_hook: SyncOrAsync, fault_proxy: Any, existing_app: str, status: int):
+def test_server_errors_are_retried(
+    faulty_hook: SyncOrAsync, fault_proxy: Any, existing_app: str, status: int
+):
     path = f"GET /apis/sparkoperator.k8s.io/v1beta2/namespaces/moka/sparkapplications/{existing_app}$"
     fault_proxy.inject(Fault(path, times=2, status=status))
     assert faulty_hook.get(SPARK_APPLICATION, existing_app)["metadata"]["name"] == existing_app
@@ -71,7 +75,9 @@ def test_retries_are_bounded(faulty_hook: SyncOrAsync, fault_proxy: Any, existin
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
-def test_client_errors_are_not_retried(faulty_hook: SyncOrAsync, fault_proxy: Any, existing_app: str, status: int):
+def test_client_errors_are_not_retried(
+    faulty_hook: SyncOrAsync, fault_proxy: Any, existing_app: str, status: int
+):
     path = f"GET /apis/sparkoperator.k8s.io/v1beta2/namespaces/moka/sparkapplications/{existing_app}$"
     fault_proxy.inject(Fault(path, times=100, status=status))
     with pytest.raises(MokaApiError) as error:
@@ -80,13 +86,17 @@ def test_client_errors_are_not_retried(faulty_hook: SyncOrAsync, fault_proxy: An
     assert fault_proxy.count(path) == 1
 
 
-def test_unreachable_server_fails_after_bounded_attempts(moka_local: Any, tmp_path: Any, monkeypatch: Any) -> None:
+def test_unreachable_server_fails_after_bounded_attempts(
+    moka_local: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
     from moka_provider.local.kubeconfig import connection_uri
     from moka_provider.local.processes import free_port
 
     paths, state = moka_local
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(paths.kubeconfig.read_text().replace(state.server, f"https://127.0.0.1:{free_port()}"))
+    kubeconfig.write_text(
+        paths.kubeconfig.read_text().replace(state.server, f"https://127.0.0.1:{free_port()}")
+    )
     monkeypatch.setenv("AIRFLOW_CONN_MOKA_NOWHERE", connection_uri(kubeconfig, "moka"))
     for style in ("sync", "async"):
         with pytest.raises(MokaApiError) as error:

@@ -40,7 +40,10 @@ def test_watch_sees_added_modified_deleted(hook: SyncOrAsync, unique_name: str) 
     mutator.join()
     assert [event.type for event in events] == ["ADDED", "MODIFIED", "MODIFIED", "DELETED"]
     assert {event.name for event in events} == {unique_name}
-    assert [e.object["metadata"].get("annotations", {}).get("moka.test/step") for e in events[1:3]] == ["0", "1"]
+    assert [e.object["metadata"].get("annotations", {}).get("moka.test/step") for e in events[1:3]] == [
+        "0",
+        "1",
+    ]
 
 
 def test_watch_by_label_ignores_other_objects(hook: SyncOrAsync, unique_name: str) -> None:
@@ -60,7 +63,10 @@ def test_watch_from_a_resource_version_starts_after_it(hook: SyncOrAsync, unique
     hook.patch(SPARK_APPLICATION, unique_name, {"metadata": {"annotations": {"moka.test/step": "later"}}})
     try:
         events = hook.watch(
-            SPARK_APPLICATION, name=unique_name, resource_version=created["metadata"]["resourceVersion"], limit=1
+            SPARK_APPLICATION,
+            name=unique_name,
+            resource_version=created["metadata"]["resourceVersion"],
+            limit=1,
         )
         assert events[0].type == "MODIFIED"
         assert events[0].object["metadata"]["annotations"]["moka.test/step"] == "later"

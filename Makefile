@@ -1,0 +1,62 @@
+# The two commands of the README. Each sets up everything it needs from a fresh clone:
+# Debian packages and the API server (built once per machine into ~/.cache/moka), a virtualenv.
+#   make demo   an example DAG on the embedded local Moka
+#   make test   lint, type checks, unit and integration tests (also on the lowest supported Airflow)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+FLOOR_VENV := .venv-floor
+# The lowest Airflow this package supports (keep in step with pyproject.toml).
+AIRFLOW_FLOOR := 3.2.0
+DEMO_DIR ?= $(HOME)/.moka/demo
+SHARED ?= $(abspath ../shared)
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint unit integration test-floor clean
+
+$(BIN)/moka: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,test]'
+	touch $@
+
+setup: $(BIN)/moka
+	$(BIN)/moka local install
+
+demo: setup
+	@set -e; \
+	$(BIN)/moka local up --dir $(DEMO_DIR); \
+	trap '$(BIN)/moka local down --dir $(DEMO_DIR)' EXIT; \
+	eval "$$($(BIN)/moka local env --dir $(DEMO_DIR))"; \
+	export AIRFLOW_HOME=$(CURDIR)/.airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags_examples \
+	       AIRFLOW__CORE__LOAD_EXAMPLES=False MOKA_SHARED_DIR=$(SHARED); \
+	$(BIN)/airflow db migrate > /dev/null; \
+	$(BIN)/airflow dags test moka_hook_roundtrip 2>&1 | grep -E '^(created|SparkApplication|deleted) |DagRun Finished'
+
+lint: $(BIN)/moka
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(BIN)/moka
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/unit -q
+
+integration: setup
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/integration -q
+
+# The provider's own tests on the lowest supported Airflow: registration, hooks, a DAG run.
+test-floor: setup
+	test -d $(FLOOR_VENV) || $(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
+	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_FLOOR)" -e '.[local,test]'
+	$(FLOOR_VENV)/bin/python -c 'import airflow; assert airflow.__version__ == "$(AIRFLOW_FLOOR)", airflow.__version__'
+	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
+	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py
+
+test: setup lint
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q
+	$(MAKE) test-floor
+
+clean:
+	rm -rf $(VENV) $(FLOOR_VENV) .airflow .mypy_cache .ruff_cache .pytest_cache *.egg-info
