@@ -1,7 +1,7 @@
 """`moka local up | down | status | env`: the embedded control plane (etcd + kube-apiserver).
 
-``up`` starts etcd and a real kube-apiserver on loopback (TLS, token authentication, RBAC) with
-state in one directory, then prepares the cluster (:mod:`.bootstrap`) and writes a least-privilege
+``up`` starts etcd, a real kube-apiserver on loopback (TLS, token authentication, RBAC) and the
+local kubelet (:mod:`.kubelet`) with state in one directory, then prepares the cluster (:mod:`.bootstrap`) and writes a least-privilege
 kubeconfig and Airflow connection. ``up --kubeconfig`` does the preparation on an existing cluster
 instead. Everything started is recorded by pid, so ``down`` stops exactly that, also after a crash.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import sys
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -20,10 +21,12 @@ from moka_provider.local import processes
 from moka_provider.local.bootstrap import bootstrap
 from moka_provider.local.install import find_binary
 from moka_provider.local.kubeconfig import ClusterAccess, connection_uri, write_kubeconfig
+from moka_provider.local.kubelet import register_node
 from moka_provider.local.paths import KUBE_VERSION, Log, StatePaths
 from moka_provider.local.pki import admin_token, ensure_pki
 
-COMPONENTS = ("etcd", "kube-apiserver")
+COMPONENTS = ("etcd", "kube-apiserver", "kubelet")
+KUBELET_MODULE = "moka_provider.local.kubelet"
 DEFAULT_NAMESPACE = "moka"
 
 
@@ -38,6 +41,7 @@ class LocalState:
     namespace: str
     apiserver_port: int | None = None
     etcd_port: int | None = None
+    kubelet_port: int | None = None
 
     def save(self, paths: StatePaths) -> None:
         paths.state_file.write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -77,9 +81,10 @@ def up(
     etcd_port = _port(etcd_port, "--etcd-port")
     peer_port = processes.free_port()
     apiserver_port = _port(apiserver_port, "--port")
+    kubelet_port = processes.free_port()
     ensure_pki(paths)
     server = f"https://127.0.0.1:{apiserver_port}"
-    state = LocalState("embedded", server, namespace, apiserver_port, etcd_port)
+    state = LocalState("embedded", server, namespace, apiserver_port, etcd_port, kubelet_port)
     started = time.monotonic()
     try:
         processes.start(paths, "etcd", _etcd_argv(etcd_bin, paths, etcd_port, peer_port))
@@ -88,8 +93,21 @@ def up(
             paths, "kube-apiserver", _apiserver_argv(apiserver_bin, paths, apiserver_port, etcd_port)
         )
         _wait(paths, "kube-apiserver", lambda: _ready(server, paths), 60)
+        kubelet_argv = [
+            sys.executable,
+            "-m",
+            KUBELET_MODULE,
+            "--dir",
+            str(paths.root),
+            "--port",
+            str(kubelet_port),
+        ]
+        processes.start(paths, "kubelet", kubelet_argv, marker=KUBELET_MODULE)
+        _wait(paths, "kubelet", lambda: processes.port_is_open(kubelet_port), 30)
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
-        _prepare(paths, state, _admin_client(paths, server), log)
+        admin = _admin_client(paths, server)
+        register_node(admin, kubelet_port)
+        _prepare(paths, state, admin, log)
     except BaseException:
         for component in reversed(COMPONENTS):
             processes.stop(paths, component)
@@ -214,6 +232,10 @@ def _apiserver_argv(binary: Path, paths: StatePaths, port: int, etcd_port: int) 
         f"--service-account-signing-key-file={pki / 'sa.key'}",
         "--service-cluster-ip-range=10.96.0.0/24",
         f"--cert-dir={pki}",
+        f"--kubelet-certificate-authority={pki / 'ca.crt'}",
+        f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+        "--kubelet-preferred-address-types=InternalIP",
         "--allow-privileged=true",
         # No controller-manager runs here to create service-account token secrets, which this
         # admission plugin would demand of every pod; the local kubelet mounts no tokens anyway.

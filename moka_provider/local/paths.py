@@ -44,6 +44,11 @@ class StatePaths:
         return self.root / "run"
 
     @property
+    def pods(self) -> Path:
+        """Container log files of the local kubelet (see ``container_logs``)."""
+        return self.root / "pods"
+
+    @property
     def state_file(self) -> Path:
         return self.root / "state.json"
 
@@ -68,7 +73,7 @@ class StatePaths:
         return self.logs / f"{component}.log"
 
     def create(self) -> None:
-        for directory in (self.root, self.pki, self.logs, self.run):
+        for directory in (self.root, self.pki, self.logs, self.run, self.pods):
             directory.mkdir(parents=True, exist_ok=True)
         self.pki.chmod(0o700)
 

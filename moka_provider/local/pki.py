@@ -25,8 +25,13 @@ def ensure_pki(paths: StatePaths) -> None:
         _write_cert(
             pki / "ca.crt", _certificate("moka-local-ca", ca_key.public_key(), ca_key, None, is_ca=True)
         )
-    if not (pki / "apiserver.crt").exists():
-        issue_serving_cert(paths, "apiserver", "kube-apiserver")
+    for name, common_name in (
+        ("apiserver", "kube-apiserver"),
+        ("kubelet", "moka-local-kubelet"),
+        ("apiserver-kubelet-client", "kube-apiserver-kubelet-client"),
+    ):
+        if not (pki / f"{name}.crt").exists():
+            issue_serving_cert(paths, name, common_name)
     if not (pki / "sa.key").exists():
         sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         _write_key(pki / "sa.key", sa_key)
@@ -41,7 +46,8 @@ def admin_token(paths: StatePaths) -> str:
 
 
 def issue_serving_cert(paths: StatePaths, name: str, common_name: str) -> tuple[Path, Path]:
-    """A loopback serving certificate signed by the local CA (``name``.crt / ``name``.key)."""
+    """A loopback certificate signed by the local CA (``name``.crt / ``name``.key), for serving
+    and for client authentication."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

@@ -25,6 +25,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_open(port: int) -> bool:
+    """Something listens on 127.0.0.1:``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -35,14 +42,18 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def start(paths: StatePaths, component: str, argv: Sequence[str]) -> int:
-    """Start ``argv`` detached, output to the component's log file; record its pid."""
+def start(paths: StatePaths, component: str, argv: Sequence[str], marker: str | None = None) -> int:
+    """Start ``argv`` detached, output to the component's log file; record its pid.
+
+    ``marker`` (default: the program's file name) is an argument by which the process is
+    recognised later; give a distinctive one when the program is an interpreter.
+    """
     log_file = paths.log_file(component)
     with log_file.open("ab") as log:
         process = subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    paths.pid_file(component).write_text(f"{process.pid}\n{Path(argv[0]).name}\n")
+    paths.pid_file(component).write_text(f"{process.pid}\n{marker or Path(argv[0]).name}\n")
     return process.pid
 
 
@@ -59,8 +70,8 @@ def running_pid(paths: StatePaths, component: str) -> int | None:
     recorded = recorded_pid(paths, component)
     if recorded is None:
         return None
-    pid, binary = recorded
-    return pid if _runs(pid, binary) else None
+    pid, marker = recorded
+    return pid if _runs(pid, marker) else None
 
 
 def stop(paths: StatePaths, component: str, *, grace: float = 10.0) -> str:
@@ -68,19 +79,19 @@ def stop(paths: StatePaths, component: str, *, grace: float = 10.0) -> str:
     recorded = recorded_pid(paths, component)
     if recorded is None:
         return f"{component}: not running"
-    pid, binary = recorded
-    if not _runs(pid, binary):
+    pid, marker = recorded
+    if not _runs(pid, marker):
         paths.pid_file(component).unlink(missing_ok=True)
         return f"{component}: not running (removed stale pid file for pid {pid})"
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while _runs(pid, binary) and time.monotonic() < deadline:
+    while _runs(pid, marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     how = "stopped"
-    if _runs(pid, binary):
+    if _runs(pid, marker):
         os.kill(pid, signal.SIGKILL)
         how = f"killed (did not stop within {grace:.0f}s)"
-        while _runs(pid, binary):
+        while _runs(pid, marker):
             time.sleep(0.05)
     paths.pid_file(component).unlink(missing_ok=True)
     return f"{component}: {how} (pid {pid})"
@@ -94,16 +105,16 @@ def log_tail(paths: StatePaths, component: str, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def _runs(pid: int, binary: str) -> bool:
-    """True if ``pid`` is a live (not zombie) process running ``binary``."""
+def _runs(pid: int, marker: str) -> bool:
+    """True if ``pid`` is a live (not zombie) process with ``marker`` among its arguments."""
     _reap(pid)
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return False
     state = stat.rsplit(")", 1)[-1].split()[0]
-    return state not in ("Z", "X") and Path(argv0).name == binary
+    return state not in ("Z", "X") and any(arg == marker or Path(arg).name == marker for arg in argv)
 
 
 def _reap(pid: int) -> None:

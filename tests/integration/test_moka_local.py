@@ -38,7 +38,8 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
 
     status = moka("local", "status", "--dir", str(second_instance))
     assert status.returncode == 0
-    assert "etcd: running" in status.stdout and "kube-apiserver: running" in status.stdout
+    for component in ("etcd", "kube-apiserver", "kubelet"):
+        assert f"{component}: running" in status.stdout
     assert ": ready" in status.stdout
 
     env = moka("local", "env", "--dir", str(second_instance))
@@ -74,7 +75,8 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
     pids = [processes.running_pid(StatePaths(second_instance), c) for c in control_plane.COMPONENTS]
     down = moka("local", "down", "--dir", str(second_instance))
     assert down.returncode == 0
-    assert "kube-apiserver: stopped" in down.stdout and "etcd: stopped" in down.stdout
+    for component in ("etcd", "kube-apiserver", "kubelet"):
+        assert f"{component}: stopped" in down.stdout
     assert all(pid and (not Path(f"/proc/{pid}").exists() or _zombie(pid)) for pid in pids)
     status = moka("local", "status", "--dir", str(second_instance))
     assert status.returncode == 1 and "etcd: not running" in status.stdout
