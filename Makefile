@@ -6,8 +6,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 FLOOR_VENV := .venv-floor
-# The lowest Airflow this package supports (keep in step with pyproject.toml).
+# The lowest Airflow this package supports (keep in step with pyproject.toml). Airflow 3.2.0 did not
+# yet cap FastAPI (later releases require <0.137; 0.163 breaks its execution API), so cap it here too.
 AIRFLOW_FLOOR := 3.2.0
+FLOOR_PINS := "apache-airflow==$(AIRFLOW_FLOOR)" "fastapi[standard-no-fastapi-cloud-cli]<0.137"
 DEMO_DIR ?= $(HOME)/.moka/demo
 SHARED ?= $(abspath ../shared)
 BIN := $(VENV)/bin
@@ -49,7 +51,7 @@ integration: setup
 test-floor: setup
 	test -d $(FLOOR_VENV) || $(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
-	$(FLOOR_VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_FLOOR)" -e '.[local,test]'
+	$(FLOOR_VENV)/bin/pip install --quiet $(FLOOR_PINS) -e '.[local,test]'
 	$(FLOOR_VENV)/bin/python -c 'import airflow; assert airflow.__version__ == "$(AIRFLOW_FLOOR)", airflow.__version__'
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
 	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py
