@@ -53,7 +53,13 @@ def start(paths: StatePaths, component: str, argv: Sequence[str], marker: str | 
         process = subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    paths.pid_file(component).write_text(f"{process.pid}\n{marker or Path(argv[0]).name}\n")
+    marker = marker or Path(argv[0]).name
+    paths.pid_file(component).write_text(f"{process.pid}\n{marker}\n")
+    # Until the child has exec'd, /proc shows the parent's command line: wait for that to pass, so
+    # that a check right after start does not mistake the starting process for a dead one.
+    deadline = time.monotonic() + 10
+    while not _runs(process.pid, marker) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     return process.pid
 
 
