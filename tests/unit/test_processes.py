@@ -34,6 +34,9 @@ def test_a_process_that_exits_at_once_is_reported_gone(tmp_path: Path) -> None:
     processes.start(
         paths, "quitter", [sys.executable, "-c", "print('bye')", "quit-marker"], marker="quit-marker"
     )
+    deadline = time.monotonic() + 10
+    while processes.running_pid(paths, "quitter") is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert processes.running_pid(paths, "quitter") is None
     assert "bye" in processes.log_tail(paths, "quitter")
     assert "stale pid file" in processes.stop(paths, "quitter")
