@@ -68,13 +68,17 @@ def up(
     if kubeconfig is not None:
         return _attach(paths, kubeconfig, context, namespace, log)
     state = LocalState.load(paths)
-    running = state and state.mode == "embedded" and all(processes.running_pid(paths, c) for c in COMPONENTS)
+    running = (
+        state
+        and state.mode == "embedded"
+        and all(processes.running_pid(paths.component(c)) for c in COMPONENTS)
+    )
     if state and running and _ready(state.server, paths):
         log(f"moka local is already up at {state.server} ({paths.root})")
         _prepare(paths, state, _admin_client(paths, state.server), log)
         return state
     for component in COMPONENTS:  # leftovers of a crash or of a half-started instance
-        message = processes.stop(paths, component)
+        message = processes.stop(paths.component(component))
         if "not running" not in message or "stale" in message:
             log(message)
     apiserver_bin, etcd_bin = _binaries()
@@ -87,10 +91,11 @@ def up(
     state = LocalState("embedded", server, namespace, apiserver_port, etcd_port, kubelet_port)
     started = time.monotonic()
     try:
-        processes.start(paths, "etcd", _etcd_argv(etcd_bin, paths, etcd_port, peer_port))
+        processes.start(paths.component("etcd"), _etcd_argv(etcd_bin, paths, etcd_port, peer_port))
         _wait(paths, "etcd", lambda: _etcd_healthy(etcd_port), 30)
         processes.start(
-            paths, "kube-apiserver", _apiserver_argv(apiserver_bin, paths, apiserver_port, etcd_port)
+            paths.component("kube-apiserver"),
+            _apiserver_argv(apiserver_bin, paths, apiserver_port, etcd_port),
         )
         _wait(paths, "kube-apiserver", lambda: _ready(server, paths), 60)
         kubelet_argv = [
@@ -102,7 +107,7 @@ def up(
             "--port",
             str(kubelet_port),
         ]
-        processes.start(paths, "kubelet", kubelet_argv, marker=KUBELET_MODULE)
+        processes.start(paths.component("kubelet"), kubelet_argv, marker=KUBELET_MODULE)
         _wait(paths, "kubelet", lambda: processes.port_is_open(kubelet_port), 30)
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
         admin = _admin_client(paths, server)
@@ -110,7 +115,7 @@ def up(
         _prepare(paths, state, admin, log)
     except BaseException:
         for component in reversed(COMPONENTS):
-            processes.stop(paths, component)
+            processes.stop(paths.component(component))
         raise
     state.save(paths)
     return state
@@ -118,7 +123,7 @@ def up(
 
 def down(paths: StatePaths, *, log: Log = print) -> None:
     for component in reversed(COMPONENTS):
-        log(processes.stop(paths, component))
+        log(processes.stop(paths.component(component)))
     state = LocalState.load(paths)
     if state and state.mode == "attached":
         log(f"attached to {state.server}: nothing of it was started here, so nothing stopped")
@@ -134,14 +139,14 @@ def status(paths: StatePaths) -> tuple[bool, list[str]]:
         return reachable, [f"attached to {state.server}: {'reachable' if reachable else 'NOT reachable'}"]
     lines, healthy = [], True
     for component in COMPONENTS:
-        pid = processes.running_pid(paths, component)
-        recorded = processes.recorded_pid(paths, component)
+        pid = processes.running_pid(paths.component(component))
+        recorded = processes.recorded_pid(paths.component(component))
         if pid:
             lines.append(f"{component}: running (pid {pid})")
         elif recorded:
             healthy = False
             lines.append(
-                f"{component}: NOT running (pid {recorded[0]} exited; see {paths.log_file(component)})"
+                f"{component}: NOT running (pid {recorded[0]} exited; see {paths.component(component).log_file})"
             )
         else:
             healthy = False
@@ -248,15 +253,15 @@ def _apiserver_argv(binary: Path, paths: StatePaths, port: int, etcd_port: int) 
 def _wait(paths: StatePaths, component: str, check, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        if processes.running_pid(paths, component) is None:
+        if processes.running_pid(paths.component(component)) is None:
             raise LocalError(
-                f"{component} exited during start-up; last lines of {paths.log_file(component)}:\n"
-                + processes.log_tail(paths, component)
+                f"{component} exited during start-up; last lines of {paths.component(component).log_file}:\n"
+                + processes.log_tail(paths.component(component))
             )
         if time.monotonic() > deadline:
             raise LocalError(
-                f"{component} not ready after {timeout:.0f}s; last lines of {paths.log_file(component)}:\n"
-                + processes.log_tail(paths, component)
+                f"{component} not ready after {timeout:.0f}s; last lines of {paths.component(component).log_file}:\n"
+                + processes.log_tail(paths.component(component))
             )
         time.sleep(0.2)
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from moka_provider.local.processes import Tracked
+
 KUBE_VERSION = "v1.20.2"
 
 
@@ -66,11 +68,9 @@ class StatePaths:
         """Cluster-admin kubeconfig, for the local controllers and for debugging."""
         return self.root / "admin.kubeconfig"
 
-    def pid_file(self, component: str) -> Path:
-        return self.run / f"{component}.pid"
-
-    def log_file(self, component: str) -> Path:
-        return self.logs / f"{component}.log"
+    def component(self, name: str) -> Tracked:
+        """The pid file and log of a control-plane component."""
+        return Tracked(name, self.run / f"{name}.pid", self.logs / f"{name}.log")
 
     def create(self) -> None:
         for directory in (self.root, self.pki, self.logs, self.run, self.pods):

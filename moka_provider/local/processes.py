@@ -13,10 +13,18 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from moka_provider.local.paths import StatePaths
+
+@dataclass(frozen=True)
+class Tracked:
+    """The files by which one background process is followed: its pid file and its output log."""
+
+    name: str
+    pid_file: Path
+    log_file: Path
 
 
 def free_port() -> int:
@@ -42,19 +50,31 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def start(paths: StatePaths, component: str, argv: Sequence[str], marker: str | None = None) -> int:
-    """Start ``argv`` detached, output to the component's log file; record its pid.
+def start(
+    tracked: Tracked,
+    argv: Sequence[str],
+    marker: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Start ``argv`` detached (its own session), output to its log file; record its pid.
 
     ``marker`` (default: the program's file name) is an argument by which the process is
     recognised later; give a distinctive one when the program is an interpreter.
     """
-    log_file = paths.log_file(component)
-    with log_file.open("ab") as log:
+    with tracked.log_file.open("ab") as log:
         process = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
         )
     marker = marker or Path(argv[0]).name
-    paths.pid_file(component).write_text(f"{process.pid}\n{marker}\n")
+    tracked.pid_file.write_text(f"{process.pid}\n{marker}\n")
     # Until the child has exec'd, /proc shows the parent's command line: wait for that to pass, so
     # that a check right after start does not mistake the starting process for a dead one.
     deadline = time.monotonic() + 10
@@ -63,49 +83,51 @@ def start(paths: StatePaths, component: str, argv: Sequence[str], marker: str | 
     return process.pid
 
 
-def recorded_pid(paths: StatePaths, component: str) -> tuple[int, str] | None:
+def recorded_pid(tracked: Tracked) -> tuple[int, str] | None:
     try:
-        pid_text, binary = paths.pid_file(component).read_text().split("\n")[:2]
+        pid_text, binary = tracked.pid_file.read_text().split("\n")[:2]
         return int(pid_text), binary
     except (OSError, ValueError):
         return None
 
 
-def running_pid(paths: StatePaths, component: str) -> int | None:
-    """The component's pid if it is alive and still the recorded binary; else ``None``."""
-    recorded = recorded_pid(paths, component)
+def running_pid(tracked: Tracked) -> int | None:
+    """The process's pid if it is alive and still the recorded program; else ``None``."""
+    recorded = recorded_pid(tracked)
     if recorded is None:
         return None
     pid, marker = recorded
     return pid if _runs(pid, marker) else None
 
 
-def stop(paths: StatePaths, component: str, *, grace: float = 10.0) -> str:
-    """Stop the component if it runs; remove its pid file either way. Returns what happened."""
-    recorded = recorded_pid(paths, component)
+def stop(tracked: Tracked, *, grace: float = 10.0) -> str:
+    """Stop the process and its session (SIGTERM, SIGKILL after ``grace``); remove its pid file
+    either way. Returns what happened."""
+    component = tracked.name
+    recorded = recorded_pid(tracked)
     if recorded is None:
         return f"{component}: not running"
     pid, marker = recorded
     if not _runs(pid, marker):
-        paths.pid_file(component).unlink(missing_ok=True)
+        tracked.pid_file.unlink(missing_ok=True)
         return f"{component}: not running (removed stale pid file for pid {pid})"
-    os.kill(pid, signal.SIGTERM)
+    _signal_session(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while _runs(pid, marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     how = "stopped"
     if _runs(pid, marker):
-        os.kill(pid, signal.SIGKILL)
+        _signal_session(pid, signal.SIGKILL)
         how = f"killed (did not stop within {grace:.0f}s)"
         while _runs(pid, marker):
             time.sleep(0.05)
-    paths.pid_file(component).unlink(missing_ok=True)
+    tracked.pid_file.unlink(missing_ok=True)
     return f"{component}: {how} (pid {pid})"
 
 
-def log_tail(paths: StatePaths, component: str, lines: int = 15) -> str:
+def log_tail(tracked: Tracked, lines: int = 15) -> str:
     try:
-        text = paths.log_file(component).read_text(errors="replace")
+        text = tracked.log_file.read_text(errors="replace")
     except OSError:
         return "(no log)"
     return "\n".join(text.strip().splitlines()[-lines:])
@@ -121,6 +143,15 @@ def _runs(pid: int, marker: str) -> bool:
         return False
     state = stat.rsplit(")", 1)[-1].split()[0]
     return state not in ("Z", "X") and any(arg == marker or Path(arg).name == marker for arg in argv)
+
+
+def _signal_session(pid: int, signum: int) -> None:
+    """Signal the process and everything it started (it leads its own session and group)."""
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def _reap(pid: int) -> None:

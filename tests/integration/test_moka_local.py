@@ -72,7 +72,7 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
     again = moka("local", "up", "--dir", str(second_instance))
     assert again.returncode == 0 and "already up" in again.stdout
 
-    pids = [processes.running_pid(StatePaths(second_instance), c) for c in control_plane.COMPONENTS]
+    pids = [processes.running_pid(StatePaths(second_instance).component(c)) for c in control_plane.COMPONENTS]
     down = moka("local", "down", "--dir", str(second_instance))
     assert down.returncode == 0
     for component in ("etcd", "kube-apiserver", "kubelet"):
@@ -85,13 +85,15 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
 def test_crashed_etcd_is_reported_and_down_still_cleans_up(second_instance: Path) -> None:
     paths = StatePaths(second_instance)
     control_plane.up(paths, log=lambda _: None)
-    etcd_pid = processes.running_pid(paths, "etcd")
+    etcd_pid = processes.running_pid(paths.component("etcd"))
     assert etcd_pid
     os.kill(etcd_pid, signal.SIGKILL)
     time.sleep(0.5)
     status = moka("local", "status", "--dir", str(second_instance))
     assert status.returncode == 1
-    assert f"etcd: NOT running (pid {etcd_pid} exited; see {paths.log_file('etcd')})" in status.stdout
+    assert (
+        f"etcd: NOT running (pid {etcd_pid} exited; see {paths.component('etcd').log_file})" in status.stdout
+    )
     down = moka("local", "down", "--dir", str(second_instance))
     assert "kube-apiserver: stopped" in down.stdout or "kube-apiserver: killed" in down.stdout
     assert "etcd: not running (removed stale pid file" in down.stdout
@@ -106,9 +108,9 @@ def test_stale_pid_file_of_another_process_is_never_signalled(tmp_path: Path) ->
     paths.create()
     innocent = subprocess.Popen(["sleep", "30"])
     try:
-        paths.pid_file("etcd").write_text(f"{innocent.pid}\netcd\n")  # pid reused by something else
-        assert processes.running_pid(paths, "etcd") is None
-        message = processes.stop(paths, "etcd")
+        paths.component("etcd").pid_file.write_text(f"{innocent.pid}\netcd\n")  # pid reused by something else
+        assert processes.running_pid(paths.component("etcd")) is None
+        message = processes.stop(paths.component("etcd"))
         assert "stale pid file" in message
         assert innocent.poll() is None, "the unrelated process was killed"
     finally:
@@ -161,7 +163,7 @@ def test_attach_to_an_existing_cluster(moka_local: Any, tmp_path: Path) -> None:
     assert status.returncode == 0 and "reachable" in status.stdout
     down = moka("local", "down", "--dir", str(attached_dir))
     assert "nothing of it was started here" in down.stdout
-    assert processes.running_pid(session_paths, "kube-apiserver"), (
+    assert processes.running_pid(session_paths.component("kube-apiserver")), (
         "down must not stop a cluster it attached to"
     )
 

@@ -16,27 +16,28 @@ def test_a_started_process_is_recognised_at_once(tmp_path: Path) -> None:
     paths.create()
     for attempt in range(5):
         pid = processes.start(
-            paths,
-            f"sleeper{attempt}",
+            paths.component(f"sleeper{attempt}"),
             [sys.executable, "-c", "import time; time.sleep(30)", "moka-marker"],
             marker="moka-marker",
         )
         try:
-            assert processes.running_pid(paths, f"sleeper{attempt}") == pid
+            assert processes.running_pid(paths.component(f"sleeper{attempt}")) == pid
         finally:
-            assert "stopped" in processes.stop(paths, f"sleeper{attempt}")
-        assert processes.running_pid(paths, f"sleeper{attempt}") is None
+            assert "stopped" in processes.stop(paths.component(f"sleeper{attempt}"))
+        assert processes.running_pid(paths.component(f"sleeper{attempt}")) is None
 
 
 def test_a_process_that_exits_at_once_is_reported_gone(tmp_path: Path) -> None:
     paths = StatePaths(tmp_path)
     paths.create()
     processes.start(
-        paths, "quitter", [sys.executable, "-c", "print('bye')", "quit-marker"], marker="quit-marker"
+        paths.component("quitter"),
+        [sys.executable, "-c", "print('bye')", "quit-marker"],
+        marker="quit-marker",
     )
     deadline = time.monotonic() + 10
-    while processes.running_pid(paths, "quitter") is not None and time.monotonic() < deadline:
+    while processes.running_pid(paths.component("quitter")) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert processes.running_pid(paths, "quitter") is None
-    assert "bye" in processes.log_tail(paths, "quitter")
-    assert "stale pid file" in processes.stop(paths, "quitter")
+    assert processes.running_pid(paths.component("quitter")) is None
+    assert "bye" in processes.log_tail(paths.component("quitter"))
+    assert "stale pid file" in processes.stop(paths.component("quitter"))
