@@ -98,6 +98,7 @@ def up(
             _apiserver_argv(apiserver_bin, paths, apiserver_port, etcd_port),
         )
         _wait(paths, "kube-apiserver", lambda: _ready(server, paths), 60)
+        admin = _admin_client(paths, server)  # also writes the admin kubeconfig the kubelet uses
         kubelet_argv = [
             sys.executable,
             "-m",
@@ -110,7 +111,6 @@ def up(
         processes.start(paths.component("kubelet"), kubelet_argv, marker=KUBELET_MODULE)
         _wait(paths, "kubelet", lambda: processes.port_is_open(kubelet_port), 30)
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
-        admin = _admin_client(paths, server)
         register_node(admin, kubelet_port)
         _prepare(paths, state, admin, log)
     except BaseException:

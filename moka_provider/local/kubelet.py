@@ -4,6 +4,7 @@ The API server reaches a pod's log through the kubelet of the pod's node (``/con
 so registering this Node and serving that endpoint makes ``kubectl logs`` and MokaHook's log
 reading work against `moka local` exactly as against a cluster: tail, since, timestamps, limit and
 follow. The server only answers clients with a certificate of the local CA (the API server).
+Beside it runs the pod loop (:mod:`.pod_runner`) that runs the Node's pods as local processes.
 Run as ``python -m moka_provider.local.kubelet --dir STATE --port N``; `moka local up` does.
 """
 
@@ -14,6 +15,7 @@ import asyncio
 import os
 import platform
 import ssl
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,7 @@ def _memory_kib() -> int:
 
 
 def serve(paths: StatePaths, port: int) -> None:
+    """Serve the log endpoint and run the pods bound to the Node until terminated."""
     from aiohttp import web
 
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(paths.pki / "ca.crt"))
@@ -140,7 +143,20 @@ def serve(paths: StatePaths, port: int) -> None:
     server = LogServer(paths.pods)
     app = web.Application()
     app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", server.container_logs)
+    app.cleanup_ctx.append(lambda _app: _run_pods(paths))
     web.run_app(app, host="127.0.0.1", port=port, ssl_context=tls, print=None, access_log=None)
+
+
+async def _run_pods(paths: StatePaths) -> AsyncIterator[None]:
+    from kubernetes_asyncio import config
+
+    from moka_provider.local.pod_runner import PodRunner
+
+    api_client = await config.new_client_from_config(config_file=str(paths.admin_kubeconfig))
+    task = asyncio.create_task(PodRunner(api_client, paths.pods, NODE_NAME).run_forever())
+    yield
+    task.cancel()
+    await api_client.close()
 
 
 def main() -> None:

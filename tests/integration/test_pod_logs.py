@@ -1,82 +1,136 @@
-"""Reading pod logs through the real API server's log proxy and the local kubelet."""
+"""Pods on the local Node run as processes; their logs go through the real API server's log proxy."""
 
 from __future__ import annotations
 
-import datetime
-import threading
+import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from moka_provider.exceptions import MokaApiError
-from moka_provider.local.container_logs import exit_path, log_path, stamp
 from moka_provider.local.kubelet import NODE_NAME
 from tests.integration.conftest import SyncOrAsync
 
-HOUR_AGO = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+SCRIPT = """
+import sys, time
+for i in range(3):
+    print(f"early line {i}", flush=True)
+time.sleep(2.5)
+print("Pi is roughly 3.14", flush=True)
+for stage in range(3):
+    time.sleep(0.3)
+    print(f"stage {stage} finished", flush=True)
+sys.exit(int(sys.argv[1]))
+"""
+ALL_LINES = [
+    *(f"early line {i}" for i in range(3)),
+    "Pi is roughly 3.14",
+    *(f"stage {i} finished" for i in range(3)),
+]
 
 
 @pytest.fixture
-def driver_pod(moka_local: Any, admin_api: Any, unique_name: str) -> Iterator[tuple[str, Path]]:
-    """A pod on the local node whose container has logged five lines, three of them an hour ago."""
+def run_pod(moka_local: Any, admin_api: Any, unique_name: str) -> Iterator[Callable[..., str]]:
+    """Create a pod on the local Node running SCRIPT with the given exit code."""
     from kubernetes import client
 
-    paths, _ = moka_local
     core = client.CoreV1Api(admin_api)
-    core.create_namespaced_pod(
-        "moka",
-        {
-            "metadata": {"name": unique_name},
-            "spec": {"nodeName": NODE_NAME, "containers": [{"name": "driver", "image": "spark"}]},
-        },
-    )
-    log = log_path(paths.pods, "moka", unique_name, "driver")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(
-        "".join(stamp(f"old line {i}", HOUR_AGO) for i in range(3))
-        + stamp("Pi is roughly 3.14")
-        + stamp("done")
-    )
-    yield unique_name, log
-    core.delete_namespaced_pod(unique_name, "moka", grace_period_seconds=0)
+    created: list[str] = []
+
+    def create(exit_code: int = 0, name: str = unique_name) -> str:
+        core.create_namespaced_pod(
+            "moka",
+            {
+                "metadata": {"name": name},
+                "spec": {
+                    "nodeName": NODE_NAME,
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "driver",
+                            "image": "python",
+                            "command": [sys.executable, "-c", SCRIPT, str(exit_code)],
+                        }
+                    ],
+                },
+            },
+        )
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        try:
+            core.delete_namespaced_pod(name, "moka", grace_period_seconds=0)
+        except client.exceptions.ApiException as error:
+            assert error.status == 404  # a test deleted it already
 
 
-def test_whole_log_tail_and_since(hook: SyncOrAsync, driver_pod: tuple[str, Path]) -> None:
-    pod, _ = driver_pod
-    assert hook.read_pod_log(pod) == ["old line 0", "old line 1", "old line 2", "Pi is roughly 3.14", "done"]
-    assert hook.read_pod_log(pod, tail_lines=2) == ["Pi is roughly 3.14", "done"]
-    assert hook.read_pod_log(pod, since_seconds=600) == ["Pi is roughly 3.14", "done"]
-    assert hook.read_pod_log(pod, container="driver", since_seconds=600, tail_lines=1) == ["done"]
+def wait_for_phase(admin_api: Any, name: str, phases: set[str], timeout: float = 30) -> Any:
+    from kubernetes import client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pod = client.CoreV1Api(admin_api).read_namespaced_pod(name, "moka")
+        if pod.status.phase in phases:
+            return pod
+        time.sleep(0.1)
+    raise AssertionError(f"pod {name} not in {phases} after {timeout}s: {pod.status.phase}")
 
 
-def test_follow_streams_until_the_container_ends(
-    hook: SyncOrAsync, moka_local: Any, driver_pod: tuple[str, Path]
+def test_follow_tail_and_since(hook: SyncOrAsync, admin_api: Any, run_pod: Callable[..., str]) -> None:
+    pod = run_pod()
+    wait_for_phase(admin_api, pod, {"Running"})
+    followed = hook.read_pod_log(pod, follow=True)  # from the start until the process ends
+    assert followed == ALL_LINES
+    assert hook.read_pod_log(pod, tail_lines=2) == ALL_LINES[-2:]
+    assert hook.read_pod_log(pod, since_seconds=2) == ALL_LINES[3:]  # the early lines are 2.5 s older
+    assert hook.read_pod_log(pod, container="driver", tail_lines=1) == ALL_LINES[-1:]
+
+
+def test_pod_phase_and_exit_code(admin_api: Any, run_pod: Callable[..., str], unique_name: str) -> None:
+    ok = wait_for_phase(admin_api, run_pod(0, f"{unique_name}-ok"), {"Succeeded", "Failed"})
+    failed = wait_for_phase(admin_api, run_pod(3, f"{unique_name}-bad"), {"Succeeded", "Failed"})
+    assert ok.status.phase == "Succeeded"
+    assert ok.status.container_statuses[0].state.terminated.exit_code == 0
+    assert failed.status.phase == "Failed"
+    terminated = failed.status.container_statuses[0].state.terminated
+    assert (terminated.exit_code, terminated.reason) == (3, "Error")
+
+
+def test_deleting_a_running_pod_stops_its_process(admin_api: Any, run_pod: Callable[..., str]) -> None:
+    from kubernetes import client
+
+    pod = run_pod()
+    running = wait_for_phase(admin_api, pod, {"Running"})
+    pid = int(running.status.container_statuses[0].container_id.removeprefix("moka://"))
+    client.CoreV1Api(admin_api).delete_namespaced_pod(pod, "moka")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    assert not _alive(pid)
+    with pytest.raises(client.exceptions.ApiException) as gone:
+        for _ in range(50):
+            client.CoreV1Api(admin_api).read_namespaced_pod(pod, "moka")
+            time.sleep(0.1)
+    assert gone.value.status == 404
+
+
+def test_unknown_container_is_a_readable_error(
+    hook: SyncOrAsync, admin_api: Any, run_pod: Callable[..., str]
 ):
-    pod, log = driver_pod
-    paths, _ = moka_local
-
-    def keep_logging() -> None:
-        for i in range(3):
-            time.sleep(0.3)
-            with log.open("a") as out:
-                out.write(stamp(f"stage {i} finished"))
-        exit_path(paths.pods, "moka", pod, "driver").write_text("0\n")
-
-    writer = threading.Thread(target=keep_logging)
-    started = time.monotonic()
-    writer.start()
-    lines = hook.read_pod_log(pod, tail_lines=1, follow=True)
-    writer.join()
-    assert lines == ["done", "stage 0 finished", "stage 1 finished", "stage 2 finished"]
-    assert time.monotonic() - started >= 0.9  # it really waited for the lines, not just the file
-
-
-def test_unknown_container_is_a_readable_error(hook: SyncOrAsync, driver_pod: tuple[str, Path]) -> None:
-    pod, _ = driver_pod
+    pod = run_pod()
     with pytest.raises(MokaApiError) as error:
         hook.read_pod_log(pod, container="executor")
     assert error.value.status == 400
     assert "container executor is not valid" in str(error.value)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False

@@ -1,0 +1,281 @@
+"""The local kubelet's pod loop: run the pods bound to the local Node as processes, report them.
+
+Every pass it lists the pods bound to the Node and, for each:
+
+- a new pod is admitted when its CPU requests fit in what the running pods leave of the
+  machine's cores (otherwise it stays Pending, as on a full node), then each container starts
+  under a shim (:mod:`.shim`) and the pod is reported Running;
+- a pod whose containers have all ended is reported Succeeded or Failed with each container's
+  exit code and reason;
+- a pod being deleted has its processes stopped (SIGTERM, then SIGKILL after the grace period)
+  and is then removed for good, as a kubelet confirms a deletion.
+
+Processes survive a kubelet restart: the shims keep logging and record the exit, and the next
+pass picks them up from their files. Only ``command``/``args``/``env`` (values and the pod's own
+name and namespace) and ``resources.requests.cpu`` of a container are used; images are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moka_provider.local import processes
+from moka_provider.local.container_logs import exit_path, log_path
+from moka_provider.local.processes import Tracked
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+SHIM_MODULE = "moka_provider.local.shim"
+
+
+@dataclass(frozen=True)
+class ContainerFiles:
+    """Where one container of one pod keeps its state on this machine."""
+
+    pods_dir: Path
+    namespace: str
+    pod: str
+    container: str
+
+    @property
+    def directory(self) -> Path:
+        return self.pods_dir / self.namespace / self.pod
+
+    @property
+    def log(self) -> Path:
+        return log_path(self.pods_dir, self.namespace, self.pod, self.container)
+
+    @property
+    def exit(self) -> Path:
+        return exit_path(self.pods_dir, self.namespace, self.pod, self.container)
+
+    @property
+    def tracked(self) -> Tracked:
+        return Tracked(
+            f"{self.namespace}/{self.pod}/{self.container}",
+            self.directory / f"{self.container}.pid",
+            self.directory / f"{self.container}.shim.log",
+        )
+
+    def exit_record(self) -> dict[str, Any] | None:
+        try:
+            record: dict[str, Any] = json.loads(self.exit.read_text())
+        except (OSError, ValueError):
+            return None
+        return record
+
+
+def cpu_request(pod: dict[str, Any]) -> float:
+    from kubernetes.utils import parse_quantity
+
+    total = 0.0
+    for container in pod["spec"].get("containers") or []:
+        request = ((container.get("resources") or {}).get("requests") or {}).get("cpu")
+        if request is not None:
+            total += float(parse_quantity(request))
+    return total
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PodRunner:
+    def __init__(self, api_client: Any, pods_dir: Path, node_name: str, cpus: float | None = None) -> None:
+        from kubernetes_asyncio import client
+
+        self.core = client.CoreV1Api(api_client)
+        self.pods_dir = pods_dir
+        self.node_name = node_name
+        self.cpus = cpus if cpus is not None else float(os.cpu_count() or 1)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.sync_once()
+            except Exception:
+                log.exception("pod sync failed; retrying")
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def sync_once(self) -> None:
+        response: Any = await self.core.list_pod_for_all_namespaces(
+            field_selector=f"spec.nodeName={self.node_name}", _preload_content=False
+        )
+        pods = json.loads(await response.read())["items"]
+        known = set()
+        in_use = sum(cpu_request(pod) for pod in pods if self._started(pod) and not self._finished(pod))
+        for pod in sorted(pods, key=lambda p: p["metadata"]["creationTimestamp"]):
+            meta = pod["metadata"]
+            known.add((meta["namespace"], meta["name"]))
+            if meta.get("deletionTimestamp"):
+                await self._remove(pod)
+            elif self._finished(pod):
+                continue
+            elif self._started(pod):
+                await self._report(pod)
+            elif in_use + cpu_request(pod) <= self.cpus or in_use == 0:
+                in_use += cpu_request(pod)
+                await self._start(pod)
+        self._clean_leftovers(known)
+
+    # -- one pod ---------------------------------------------------------------------------
+
+    def _containers(self, pod: dict[str, Any]) -> list[ContainerFiles]:
+        meta = pod["metadata"]
+        return [
+            ContainerFiles(self.pods_dir, meta["namespace"], meta["name"], c["name"])
+            for c in pod["spec"].get("containers") or []
+        ]
+
+    def _started(self, pod: dict[str, Any]) -> bool:
+        uid_file = self.pods_dir / pod["metadata"]["namespace"] / pod["metadata"]["name"] / "uid"
+        return uid_file.exists() and uid_file.read_text() == pod["metadata"]["uid"]
+
+    @staticmethod
+    def _finished(pod: dict[str, Any]) -> bool:
+        return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+    async def _start(self, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        directory = self.pods_dir / meta["namespace"] / meta["name"]
+        if directory.exists():  # an earlier pod of the same name
+            self._stop_processes(meta["namespace"], meta["name"])
+            shutil.rmtree(directory, ignore_errors=True)
+        (directory / "work").mkdir(parents=True)
+        (directory / "uid").write_text(meta["uid"])
+        for spec, files in zip(pod["spec"]["containers"], self._containers(pod), strict=True):
+            command = [*(spec.get("command") or []), *(spec.get("args") or [])]
+            files.log.touch()
+            if not command:
+                files.exit.write_text(
+                    json.dumps(
+                        {
+                            "exitCode": 128,
+                            "reason": "StartError",
+                            "message": "the local kubelet runs a container's command/args; this one has none",
+                            "startedAt": _now(),
+                            "finishedAt": _now(),
+                        }
+                    )
+                )
+                continue
+            argv = [
+                sys.executable, "-m", SHIM_MODULE, "--log", str(files.log), "--exit", str(files.exit),
+                "--cwd", str(directory / "work"), "--", *command,
+            ]  # fmt: skip
+            processes.start(files.tracked, argv, marker=str(files.log), env=self._environment(pod, spec))
+        await self._report(pod)
+
+    @staticmethod
+    def _environment(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+        env = dict(os.environ)
+        fields = {
+            "metadata.name": pod["metadata"]["name"],
+            "metadata.namespace": pod["metadata"]["namespace"],
+        }
+        for variable in container.get("env") or []:
+            field = ((variable.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+            if "value" in variable:
+                env[variable["name"]] = str(variable["value"])
+            elif field in fields:
+                env[variable["name"]] = fields[field]
+        return env
+
+    async def _report(self, pod: dict[str, Any]) -> None:
+        statuses, all_done, failed = [], True, False
+        for spec, files in zip(pod["spec"]["containers"], self._containers(pod), strict=True):
+            record = files.exit_record()
+            base = {"name": spec["name"], "image": spec.get("image", ""), "imageID": "", "restartCount": 0}
+            if record is not None:
+                failed = failed or record["exitCode"] != 0
+                statuses.append({**base, "ready": False, "started": False, "state": {"terminated": record}})
+            else:
+                all_done = False
+                pid = processes.running_pid(files.tracked)
+                statuses.append(
+                    {
+                        **base,
+                        "ready": True,
+                        "started": True,
+                        "containerID": f"moka://{pid}",
+                        "state": {
+                            "running": {"startedAt": (pod.get("status") or {}).get("startTime") or _now()}
+                        },
+                    }
+                )
+                if pid is None and not files.exit.exists():  # the shim died without a record
+                    files.exit.write_text(
+                        json.dumps(
+                            {
+                                "exitCode": 137,
+                                "reason": "Error",
+                                "message": "the container's process disappeared",
+                                "startedAt": _now(),
+                                "finishedAt": _now(),
+                            }
+                        )
+                    )
+        phase = ("Failed" if failed else "Succeeded") if all_done else "Running"
+        status = {
+            "phase": phase,
+            "hostIP": "127.0.0.1",
+            "podIP": "127.0.0.1",
+            "startTime": (pod.get("status") or {}).get("startTime") or _now(),
+            "containerStatuses": statuses,
+            "conditions": [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Initialized", "status": "True"},
+                {"type": "Ready", "status": "True" if phase == "Running" else "False"},
+                {"type": "ContainersReady", "status": "True" if phase == "Running" else "False"},
+            ],
+        }
+        current = pod.get("status") or {}
+        if current.get("phase") != phase or current.get("containerStatuses") != statuses:
+            meta = pod["metadata"]
+            await self.core.patch_namespaced_pod_status(meta["name"], meta["namespace"], {"status": status})
+
+    async def _remove(self, pod: dict[str, Any]) -> None:
+        meta = pod["metadata"]
+        grace = float(meta.get("deletionGracePeriodSeconds") or 0)
+        await asyncio.to_thread(self._stop_processes, meta["namespace"], meta["name"], grace)
+        shutil.rmtree(self.pods_dir / meta["namespace"] / meta["name"], ignore_errors=True)
+        from kubernetes_asyncio import client
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        try:
+            # With a body the server reads the options from it alone, so the grace period goes there.
+            options = client.V1DeleteOptions(
+                grace_period_seconds=0, preconditions=client.V1Preconditions(uid=meta["uid"])
+            )
+            await self.core.delete_namespaced_pod(meta["name"], meta["namespace"], body=options)
+        except ApiException as error:
+            if error.status not in (404, 409):
+                raise
+
+    def _stop_processes(self, namespace: str, pod: str, grace: float = 5.0) -> None:
+        directory = self.pods_dir / namespace / pod
+        for pid_file in directory.glob("*.pid"):
+            container = pid_file.name.removesuffix(".pid")
+            processes.stop(
+                ContainerFiles(self.pods_dir, namespace, pod, container).tracked, grace=min(grace, 30)
+            )
+
+    def _clean_leftovers(self, known: set[tuple[str, str]]) -> None:
+        """Pods deleted while the kubelet was away: stop their processes, drop their files."""
+        if not self.pods_dir.exists():
+            return
+        for namespace_dir in self.pods_dir.iterdir():
+            for pod_dir in namespace_dir.iterdir() if namespace_dir.is_dir() else []:
+                if (namespace_dir.name, pod_dir.name) not in known and (pod_dir / "uid").exists():
+                    self._stop_processes(namespace_dir.name, pod_dir.name, 0)
+                    shutil.rmtree(pod_dir, ignore_errors=True)
