@@ -35,6 +35,10 @@ class ApiCall:
     stream: bool = field(default=False)
 
 
+#: ``namespace`` value meaning every namespace (list and watch only).
+ALL_NAMESPACES = "*"
+
+
 def _cr_args(resource: CustomResource, namespace: str) -> dict[str, Any]:
     return {
         "group": resource.group,
@@ -71,11 +75,16 @@ def list_objects(
     field_selector: str | None = None,
 ) -> ApiCall:
     kwargs = _cr_args(resource, namespace)
+    method = "list_namespaced_custom_object"
+    if namespace == ALL_NAMESPACES:
+        del kwargs["namespace"]
+        method = "list_cluster_custom_object"
     if label_selector:
         kwargs["label_selector"] = label_selector
     if field_selector:
         kwargs["field_selector"] = field_selector
-    return ApiCall("custom", "list_namespaced_custom_object", kwargs, f"list {resource.kind} in {namespace}")
+    where = "all namespaces" if namespace == ALL_NAMESPACES else namespace
+    return ApiCall("custom", method, kwargs, f"list {resource.kind} in {where}")
 
 
 def watch_objects(
@@ -98,7 +107,7 @@ def watch_objects(
             "allow_watch_bookmarks": True,
             "timeout_seconds": timeout_seconds,
         },
-        f"watch {resource.kind} in {namespace}",
+        listing.operation.replace("list ", "watch ", 1),
         stream=True,
     )
 
@@ -115,6 +124,23 @@ def patch_object(
         "patch_namespaced_custom_object",
         {**_cr_args(resource, namespace), "name": name, "body": patch, "_content_type": content_type},
         f"patch {resource.describe(namespace, name)}",
+    )
+
+
+def patch_object_status(
+    resource: CustomResource, namespace: str, name: str, status: Mapping[str, Any]
+) -> ApiCall:
+    """Merge-patch the ``status`` subresource (what an operator writes)."""
+    return ApiCall(
+        "custom",
+        "patch_namespaced_custom_object_status",
+        {
+            **_cr_args(resource, namespace),
+            "name": name,
+            "body": {"status": dict(status)},
+            "_content_type": "application/merge-patch+json",
+        },
+        f"patch status of {resource.describe(namespace, name)}",
     )
 
 

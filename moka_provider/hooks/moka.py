@@ -88,6 +88,12 @@ class MokaHook(MokaBaseHook):
         """Merge-patch (mapping) or JSON-patch (list of operations) a custom object."""
         return self._run(api_calls.patch_object(resource, self.namespace(namespace), name, patch))
 
+    def patch_status(
+        self, resource: CustomResource, name: str, status: Mapping[str, Any], namespace: str | None = None
+    ) -> dict:
+        """Merge-patch the object's ``status`` subresource, as the engine's operator does."""
+        return self._run(api_calls.patch_object_status(resource, self.namespace(namespace), name, status))
+
     def delete(
         self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False
     ) -> bool:

@@ -72,6 +72,13 @@ class MokaAsyncHook(MokaBaseHook):
     ) -> dict:
         return await self._run(api_calls.patch_object(resource, await self.namespace(namespace), name, patch))
 
+    async def patch_status(
+        self, resource: CustomResource, name: str, status: Mapping[str, Any], namespace: str | None = None
+    ) -> dict:
+        """Merge-patch the object's ``status`` subresource, as the engine's operator does."""
+        call = api_calls.patch_object_status(resource, await self.namespace(namespace), name, status)
+        return await self._run(call)
+
     async def delete(
         self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False
     ) -> bool:

@@ -21,7 +21,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="state directory of this instance (default: $MOKA_LOCAL_DIR or ~/.moka/local)",
     )
-    actions.add_parser("install", help="build kube-apiserver once per machine (Debian/Ubuntu)")
+    install = actions.add_parser("install", help="build kube-apiserver once per machine (Debian/Ubuntu)")
+    install.add_argument(
+        "--engine",
+        action="append",
+        choices=["spark", "flink", "ray"],
+        default=[],
+        help="also install an engine to run jobs with (repeatable)",
+    )
     up = actions.add_parser("up", parents=[state_dir], help="start etcd + kube-apiserver and prepare Moka")
     up.add_argument("--namespace", default="moka", help="namespace for jobs (default: moka)")
     up.add_argument("--port", type=int, help="API server port on 127.0.0.1 (default: a free one)")
@@ -39,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from moka_provider.local import control_plane
+    from moka_provider.local.engines import install_engine
     from moka_provider.local.install import InstallError, install
     from moka_provider.local.paths import StatePaths
 
@@ -46,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "install":
             install()
+            for engine in args.engine:
+                install_engine(engine)
         elif args.action == "up":
             control_plane.up(
                 paths,

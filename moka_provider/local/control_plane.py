@@ -25,8 +25,9 @@ from moka_provider.local.kubelet import register_node
 from moka_provider.local.paths import KUBE_VERSION, Log, StatePaths
 from moka_provider.local.pki import admin_token, ensure_pki
 
-COMPONENTS = ("etcd", "kube-apiserver", "kubelet")
+COMPONENTS = ("etcd", "kube-apiserver", "kubelet", "controllers")
 KUBELET_MODULE = "moka_provider.local.kubelet"
+CONTROLLERS_MODULE = "moka_provider.local.controllers"
 DEFAULT_NAMESPACE = "moka"
 
 
@@ -113,6 +114,11 @@ def up(
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
         register_node(admin, kubelet_port)
         _prepare(paths, state, admin, log)
+        controllers_argv = [
+            sys.executable, "-m", CONTROLLERS_MODULE, "--kubeconfig", str(paths.admin_kubeconfig),
+            "--airflow-home", str(paths.root / "airflow"),
+        ]  # fmt: skip
+        processes.start(paths.component("controllers"), controllers_argv, marker=CONTROLLERS_MODULE)
     except BaseException:
         for component in reversed(COMPONENTS):
             processes.stop(paths.component(component))

@@ -64,7 +64,7 @@ def install(*, log: Log = print) -> Path:
     if target.exists():
         log(f"kube-apiserver {KUBE_VERSION} already built: {target}")
         if find_binary("etcd") is None and is_debian_like():
-            _apt_install(("etcd-server",), log)
+            apt_install(("etcd-server",), log)
         return target
     if not is_debian_like():
         raise InstallError(
@@ -72,7 +72,7 @@ def install(*, log: Log = print) -> Path:
             f"Ubuntu. Elsewhere put a kube-apiserver {KUBE_VERSION}-compatible binary and etcd on PATH, or "
             "attach to an existing cluster with `moka local up --kubeconfig PATH`."
         )
-    _apt_install(BUILD_PACKAGES, log)
+    apt_install(BUILD_PACKAGES, log)
     with tempfile.TemporaryDirectory(prefix="moka-apiserver-build-") as work:
         source = _fetch_source(Path(work), log)
         binary = _build(source, Path(work), log)
@@ -83,7 +83,7 @@ def install(*, log: Log = print) -> Path:
     return target
 
 
-def _apt_install(packages: tuple[str, ...], log: Log) -> None:
+def apt_install(packages: tuple[str, ...], log: Log) -> None:
     missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
     if not missing:
         return
@@ -91,8 +91,8 @@ def _apt_install(packages: tuple[str, ...], log: Log) -> None:
         raise InstallError(f"missing Debian packages; run: sudo apt-get install -y {' '.join(missing)}")
     log(f"installing {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    _run(["apt-get", "update"], env=env)
-    _run(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env)
+    run_command(["apt-get", "update"], env=env)
+    run_command(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env)
 
 
 def source_entries(sources_dir: Path = Path("/etc/apt")) -> tuple[str, str]:
@@ -130,9 +130,9 @@ def _fetch_source(work: Path, log: Log) -> Path:
     )
     env = {**os.environ, "APT_CONFIG": str(apt / "apt.conf")}
     log("fetching Debian's kubernetes source package")
-    _run(["apt-get", "update"], env=env)
+    run_command(["apt-get", "update"], env=env)
     try:
-        _run(["apt-get", "source", "--download-only", "kubernetes"], env=env, cwd=work)
+        run_command(["apt-get", "source", "--download-only", "kubernetes"], env=env, cwd=work)
     except InstallError as error:
         raise InstallError(
             f"this machine's apt sources offer no `kubernetes` source package: {error}"
@@ -141,7 +141,7 @@ def _fetch_source(work: Path, log: Log) -> Path:
     if "1.20." not in dsc.name:
         raise InstallError(f"expected the kubernetes 1.20 source package, apt offers {dsc.name}")
     source = work / "src"
-    _run(["dpkg-source", "-x", dsc.name, str(source)], cwd=work)
+    run_command(["dpkg-source", "-x", dsc.name, str(source)], cwd=work)
     return source
 
 
@@ -162,11 +162,14 @@ def _build(source: Path, work: Path, log: Log) -> Path:
         "HOME": str(work),
     }
     log("building kube-apiserver (a few minutes on 2 cores)")
-    _run(["make", "WHAT=cmd/kube-apiserver"], env=env, cwd=source)
+    run_command(["make", "WHAT=cmd/kube-apiserver"], env=env, cwd=source)
     return source / "_output" / "bin" / "kube-apiserver"
 
 
-def _run(command: list[str], *, env: dict[str, str] | None = None, cwd: Path | str | None = None) -> None:
+def run_command(
+    command: list[str], *, env: dict[str, str] | None = None, cwd: Path | str | None = None
+) -> None:
+    """Run a build step; on failure raise :class:`InstallError` with the end of its output."""
     result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])

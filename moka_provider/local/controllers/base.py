@@ -1,0 +1,180 @@
+"""What the local operator controllers share: the watch loop, status writes and pod handling.
+
+A controller keeps the latest copy of every object of its resource (from a watch over all
+namespaces, which the hook resumes after drops and 410s) and reconciles an object whenever it
+changes and on a short tick, so that changes it does not watch (its pods' phases, retry
+intervals, TTLs) are noticed too. ``reconcile`` must be idempotent: everything it needs is in the
+object's status and its pods, which is what makes a restarted controller pick up where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from moka_provider.engines.resources import CustomResource
+from moka_provider.exceptions import MokaApiError
+from moka_provider.hooks.api_calls import ALL_NAMESPACES
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+
+Key = tuple[str, str]
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def timestamp(when: datetime.datetime | None = None) -> str:
+    return (when or now()).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def key_of(obj: dict[str, Any]) -> Key:
+    return obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+
+class Controller(ABC):
+    """Base of one engine's controller: subclasses say which resource and how to reconcile it."""
+
+    resource: ClassVar[CustomResource]
+
+    def __init__(self, hook: Any, core: Any, node_name: str) -> None:
+        self.hook = hook  # MokaAsyncHook with rights to write status and pods
+        self.core = core  # kubernetes_asyncio CoreV1Api
+        self.node_name = node_name
+        self.objects: dict[Key, dict[str, Any]] = {}
+        self._locks: dict[Key, asyncio.Lock] = {}
+
+    # -- to implement ----------------------------------------------------------------------
+
+    @abstractmethod
+    async def reconcile(self, obj: dict[str, Any]) -> None:
+        """Move ``obj`` one or more steps through its operator's state machine."""
+
+    @abstractmethod
+    async def cleanup(self, namespace: str, name: str) -> None:
+        """The object is gone: remove what it started."""
+
+    def needs_attention(self, obj: dict[str, Any]) -> bool:
+        """Whether the tick should reconcile ``obj`` (false once it is finished for good)."""
+        return True
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await asyncio.gather(self._watch(), self._tick())
+
+    async def _watch(self) -> None:
+        async for event in self.hook.watch(self.resource, ALL_NAMESPACES):
+            key = key_of(event.object)
+            if event.type == "DELETED":
+                self.objects.pop(key, None)
+                await self._guarded(key, self.cleanup(*key))
+            else:
+                self.objects[key] = event.object
+                await self._guarded(key, self._reconcile_latest(key))
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            for key, obj in list(self.objects.items()):
+                if self.needs_attention(obj):
+                    await self._guarded(key, self._reconcile_latest(key))
+
+    async def _reconcile_latest(self, key: Key) -> None:
+        obj = self.objects.get(key)
+        if obj is not None and not obj["metadata"].get("deletionTimestamp"):
+            await self.reconcile(obj)
+
+    async def _guarded(self, key: Key, work: Any) -> None:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            try:
+                await work
+            except MokaApiError as error:
+                if not (error.not_found or error.status == 409):
+                    log.warning("%s: %s", "/".join(key), error)
+            except Exception:
+                log.exception("reconciling %s %s failed", self.resource.kind, "/".join(key))
+
+    # -- helpers for subclasses ------------------------------------------------------------
+
+    async def set_status(self, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+        """Merge-patch the object's status; keep the result as the latest copy."""
+        namespace, name = key_of(obj)
+        updated: dict[str, Any] = await self.hook.patch_status(self.resource, name, status, namespace)
+        current = self.objects.get((namespace, name))
+        if current is None or int(current["metadata"]["resourceVersion"]) < int(
+            updated["metadata"]["resourceVersion"]
+        ):
+            self.objects[(namespace, name)] = updated
+        return updated
+
+    async def create_pod(self, namespace: str, pod: dict[str, Any]) -> None:
+        """Create a pod on the local Node (an existing one of that name is left as it is)."""
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        pod["spec"]["nodeName"] = self.node_name
+        try:
+            await self.core.create_namespaced_pod(namespace, pod)
+        except ApiException as error:
+            if error.status != 409:
+                raise
+
+    async def get_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        try:
+            response = await self.core.read_namespaced_pod(name, namespace, _preload_content=False)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        pod: dict[str, Any] = json.loads(await response.read())
+        return pod
+
+    async def delete_pods(self, namespace: str, label_selector: str) -> int:
+        """Delete the pods matching ``label_selector``; returns how many were still there."""
+        pods = await self.core.list_namespaced_pod(namespace, label_selector=label_selector)
+        for pod in pods.items:
+            if not pod.metadata.deletion_timestamp:
+                await self.core.delete_namespaced_pod(pod.metadata.name, namespace)
+        return len(pods.items)
+
+    async def log_tail(self, namespace: str, pod: str, lines: int = 20) -> list[str]:
+        try:
+            text = await self.core.read_namespaced_pod_log(pod, namespace, tail_lines=lines)
+        except Exception:
+            return []
+        return str(text).splitlines()
+
+
+def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "name": obj["metadata"]["name"],
+        "uid": obj["metadata"]["uid"],
+        "controller": True,
+    }
+
+
+def container_termination(pod: dict[str, Any]) -> dict[str, Any] | None:
+    """The first container's ``terminated`` state, if it ended."""
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        terminated = (status.get("state") or {}).get("terminated")
+        if terminated:
+            return dict(terminated)
+    return None

@@ -1,0 +1,286 @@
+"""The local SparkApplication controller: the spark-operator's state machine, run with pyspark.
+
+States and status fields follow the kubeflow spark-operator (DESIGN.md section 3):
+``"" -> SUBMITTED -> RUNNING -> COMPLETED | FAILED``, with ``SUBMISSION_FAILED`` and, under
+``restartPolicy: OnFailure``, ``FAILING -> PENDING_RERUN -> SUBMITTED`` for each retry. The driver
+pod is created with the operator's labels and runs ``spark-submit --master local[N]`` from the
+Spark engine's virtualenv, so the application's own executors are threads of that JVM: ``N`` is
+the executor cores the spec asks for (instances x cores, or max executors with dynamic
+allocation), capped at the machine's cores, and the driver pod requests ``N`` CPUs so the local
+kubelet queues applications rather than oversubscribing the machine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from typing import Any
+
+from moka_provider.engines.resources import SPARK_APPLICATION
+from moka_provider.local import engines
+from moka_provider.local.controllers.base import (
+    Controller,
+    container_termination,
+    now,
+    owner_reference,
+    parse_timestamp,
+    timestamp,
+)
+
+TERMINAL = ("COMPLETED", "FAILED")
+DEFAULT_RETRY_INTERVAL = 5
+
+
+def driver_pod_name(app: dict[str, Any]) -> str:
+    return f"{app['metadata']['name']}-driver"
+
+
+def local_parallelism(spec: dict[str, Any], machine_cores: int) -> int:
+    executor = spec.get("executor") or {}
+    cores = int(executor.get("cores") or 1)
+    instances = int(executor.get("instances") or 1)
+    dynamic = spec.get("dynamicAllocation") or {}
+    if dynamic.get("enabled"):
+        instances = int(dynamic.get("maxExecutors") or dynamic.get("initialExecutors") or instances)
+    return max(1, min(machine_cores, cores * instances))
+
+
+def _local_path(uri: str) -> str:
+    return uri.removeprefix("local://")
+
+
+def submit_command(app: dict[str, Any], app_id: str, spark_submit: str, parallelism: int) -> list[str]:
+    """The ``spark-submit`` command line of the application in local mode."""
+    spec = app["spec"]
+    command = [
+        spark_submit,
+        "--master", f"local[{parallelism}]",
+        "--deploy-mode", "client",
+        "--name", app["metadata"]["name"],
+        "--conf", f"spark.app.id={app_id}",
+        "--conf", "spark.ui.showConsoleProgress=false",
+    ]  # fmt: skip
+    if memory := (spec.get("driver") or {}).get("memory"):
+        command += ["--driver-memory", str(memory)]
+    for key, value in (spec.get("sparkConf") or {}).items():
+        if not key.startswith(("spark.kubernetes.", "spark.master", "spark.submit.deployMode")):
+            command += ["--conf", f"{key}={value}"]
+    for key, value in (spec.get("hadoopConf") or {}).items():
+        command += ["--conf", f"spark.hadoop.{key}={value}"]
+    deps = spec.get("deps") or {}
+    for field, flag in (
+        ("jars", "--jars"),
+        ("files", "--files"),
+        ("pyFiles", "--py-files"),
+        ("archives", "--archives"),
+    ):
+        if deps.get(field):
+            command += [flag, ",".join(_local_path(path) for path in deps[field])]
+    if deps.get("packages"):
+        command += ["--packages", ",".join(deps["packages"])]
+    if spec.get("mainClass"):
+        command += ["--class", spec["mainClass"]]
+    command.append(_local_path(spec["mainApplicationFile"]))
+    command += [str(argument) for argument in spec.get("arguments") or []]
+    return command
+
+
+class SparkController(Controller):
+    resource = SPARK_APPLICATION
+
+    def needs_attention(self, obj: dict[str, Any]) -> bool:
+        state = self._state(obj)
+        return state not in TERMINAL or bool(obj["spec"].get("timeToLiveSeconds"))
+
+    @staticmethod
+    def _state(app: dict[str, Any]) -> str:
+        return str(((app.get("status") or {}).get("applicationState") or {}).get("state") or "")
+
+    async def reconcile(self, app: dict[str, Any]) -> None:
+        state = self._state(app)
+        if state in ("", "PENDING_RERUN"):
+            await self._submit(app)
+        elif state in ("SUBMITTED", "RUNNING"):
+            await self._follow_driver(app)
+        elif state == "FAILING":
+            await self.set_status(app, {"applicationState": {"state": "PENDING_RERUN"}})
+        elif state == "SUBMISSION_FAILED":
+            await self._after_submission_failure(app)
+        elif state in TERMINAL:
+            await self._expire(app)
+
+    async def cleanup(self, namespace: str, name: str) -> None:
+        await self.delete_pods(namespace, f"sparkoperator.k8s.io/app-name={name}")
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    async def _submit(self, app: dict[str, Any]) -> None:
+        status = app.get("status") or {}
+        namespace, driver = app["metadata"]["namespace"], driver_pod_name(app)
+        if self._state(app) == "PENDING_RERUN":
+            if not self._interval_passed(app, "onFailureRetryInterval"):
+                return
+            if await self.delete_pods(namespace, f"sparkoperator.k8s.io/app-name={app['metadata']['name']}"):
+                return  # the previous attempt's driver is still going away
+        attempts = int(status.get("submissionAttempts") or 0) + 1
+        problem = engines.missing("spark")
+        spec = app["spec"]
+        if problem is None and spec.get("type") in ("Java", "Scala") and not spec.get("mainClass"):
+            problem = f"spec.mainClass is required for a {spec['type']} application"
+        if problem is None and spec.get("type") == "R":
+            problem = "R applications are not supported by moka local"
+        if problem is not None:
+            await self.set_status(
+                app,
+                {
+                    "applicationState": {"state": "SUBMISSION_FAILED", "errorMessage": problem},
+                    "submissionAttempts": attempts,
+                    "lastSubmissionAttemptTime": timestamp(),
+                },
+            )
+            return
+        app_id = f"spark-{uuid.uuid4().hex}"
+        submission_id = str(uuid.uuid4())
+        parallelism = local_parallelism(spec, os.cpu_count() or 1)
+        spark_submit = engines.engine_program("spark", "spark-submit")
+        python = engines.engine_program("spark", "python")
+        assert spark_submit is not None and python is not None
+        driver_spec = spec.get("driver") or {}
+        env = [
+            {"name": "PYSPARK_PYTHON", "value": str(python)},
+            {"name": "PYSPARK_DRIVER_PYTHON", "value": str(python)},
+        ]
+        env += [
+            {"name": e["name"], "value": str(e.get("value", ""))}
+            for e in driver_spec.get("env") or []
+            if "name" in e
+        ]
+        env += [{"name": k, "value": str(v)} for k, v in (driver_spec.get("envVars") or {}).items()]
+        labels = {
+            **(driver_spec.get("labels") or {}),
+            "spark-role": "driver",
+            "spark-app-selector": app_id,
+            "spark-app-name": app["metadata"]["name"],
+            "sparkoperator.k8s.io/app-name": app["metadata"]["name"],
+            "sparkoperator.k8s.io/launched-by-spark-operator": "true",
+            "sparkoperator.k8s.io/submission-id": submission_id,
+        }
+        await self.create_pod(
+            namespace,
+            {
+                "metadata": {"name": driver, "labels": labels, "ownerReferences": [owner_reference(app)]},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "spark-kubernetes-driver",
+                            "image": spec.get("image") or "spark",
+                            "command": submit_command(app, app_id, str(spark_submit), parallelism),
+                            "env": env,
+                            "resources": {"requests": {"cpu": str(parallelism)}},
+                        }
+                    ],
+                },
+            },
+        )
+        await self.set_status(
+            app,
+            {
+                "applicationState": {"state": "SUBMITTED", "errorMessage": None},
+                "sparkApplicationId": app_id,
+                "submissionID": submission_id,
+                "submissionAttempts": attempts,
+                "lastSubmissionAttemptTime": timestamp(),
+                "terminationTime": None,
+                "driverInfo": {"podName": driver},
+            },
+        )
+
+    async def _follow_driver(self, app: dict[str, Any]) -> None:
+        namespace, driver = app["metadata"]["namespace"], driver_pod_name(app)
+        pod = await self.get_pod(namespace, driver)
+        status = app.get("status") or {}
+        if pod is None:
+            await self._finish(app, "FAILED", "driver pod not found")
+            return
+        phase = (pod.get("status") or {}).get("phase")
+        if phase == "Running" and self._state(app) == "SUBMITTED":
+            await self.set_status(
+                app,
+                {
+                    "applicationState": {"state": "RUNNING"},
+                    "executionAttempts": int(status.get("executionAttempts") or 0) + 1,
+                    "executorState": {},
+                },
+            )
+        elif phase == "Succeeded":
+            await self._finish(app, "COMPLETED", None)
+        elif phase == "Failed":
+            if self._state(app) == "SUBMITTED":  # failed before it was seen running
+                app = await self.set_status(
+                    app, {"executionAttempts": int(status.get("executionAttempts") or 0) + 1}
+                )
+            terminated = container_termination(pod) or {}
+            message = (
+                f"driver container failed with ExitCode: {terminated.get('exitCode', 'unknown')}, "
+                f"Reason: {terminated.get('reason', 'Error')}"
+            )
+            if self._retries_left(app, "onFailureRetries", "executionAttempts"):
+                await self.set_status(
+                    app,
+                    {
+                        "applicationState": {"state": "FAILING", "errorMessage": message},
+                        "terminationTime": timestamp(),
+                    },
+                )
+            else:
+                await self._finish(app, "FAILED", message)
+
+    async def _finish(self, app: dict[str, Any], state: str, message: str | None) -> None:
+        await self.set_status(
+            app,
+            {"applicationState": {"state": state, "errorMessage": message}, "terminationTime": timestamp()},
+        )
+
+    async def _after_submission_failure(self, app: dict[str, Any]) -> None:
+        if self._retries_left(app, "onSubmissionFailureRetries", "submissionAttempts"):
+            if self._interval_passed(app, "onSubmissionFailureRetryInterval", "lastSubmissionAttemptTime"):
+                await self.set_status(app, {"applicationState": {"state": "PENDING_RERUN"}})
+        else:
+            message = ((app.get("status") or {}).get("applicationState") or {}).get("errorMessage")
+            await self._finish(app, "FAILED", message)
+
+    async def _expire(self, app: dict[str, Any]) -> None:
+        ttl = app["spec"].get("timeToLiveSeconds")
+        finished = parse_timestamp((app.get("status") or {}).get("terminationTime"))
+        if (
+            ttl is not None
+            and finished is not None
+            and now() >= finished + datetime.timedelta(seconds=int(ttl))
+        ):
+            await self.hook.delete(
+                self.resource, app["metadata"]["name"], app["metadata"]["namespace"], missing_ok=True
+            )
+
+    # -- restart policy ------------------------------------------------------------------------
+
+    @staticmethod
+    def _retries_left(app: dict[str, Any], retries_field: str, attempts_field: str) -> bool:
+        policy = app["spec"].get("restartPolicy") or {}
+        kind = policy.get("type", "Never")
+        if kind == "Never":
+            return False
+        attempts = int((app.get("status") or {}).get(attempts_field) or 0)
+        if kind == "Always":
+            return True
+        return attempts <= int(policy.get(retries_field) or 0)
+
+    @staticmethod
+    def _interval_passed(
+        app: dict[str, Any], interval_field: str, since_field: str = "terminationTime"
+    ) -> bool:
+        policy = app["spec"].get("restartPolicy") or {}
+        interval = int(policy.get(interval_field) or DEFAULT_RETRY_INTERVAL)
+        since = parse_timestamp((app.get("status") or {}).get(since_field))
+        return since is None or now() >= since + datetime.timedelta(seconds=interval)

@@ -1,0 +1,70 @@
+"""The engines `moka local` runs jobs with, each in its own virtualenv in the machine cache.
+
+Spark (pyspark, with its ``spark-submit``), Flink (PyFlink) and Ray are large and pin their own
+dependencies, so they are not installed into Airflow's environment: ``moka local install
+--engine NAME`` makes ``<cache>/engines/NAME``, a virtualenv holding that engine, and the local
+controllers run jobs with its programs. A job whose engine is missing fails with a message that
+says this command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from moka_provider.local.install import InstallError, apt_install, is_debian_like, run_command
+from moka_provider.local.paths import Log, cache_dir
+
+#: pip requirements of each engine's virtualenv.
+ENGINE_PACKAGES = {
+    "spark": ["pyspark>=3.5"],
+    "flink": ["apache-flink>=1.19"],
+    "ray": ["ray[default]>=2.9"],
+}
+#: Engines that run on a JVM, and the Debian package that provides one.
+JVM_ENGINES = {"spark", "flink"}
+JAVA_PACKAGE = "openjdk-17-jre-headless"
+
+
+def engine_dir(engine: str) -> Path:
+    return cache_dir() / "engines" / engine
+
+
+def engine_program(engine: str, program: str) -> Path | None:
+    """A program of the engine's virtualenv (``spark-submit``, ``python``, ``ray``), if installed."""
+    path = engine_dir(engine) / "bin" / program
+    return path if path.exists() and (engine_dir(engine) / ".installed").exists() else None
+
+
+def missing(engine: str) -> str | None:
+    """What is missing to run ``engine`` jobs locally, said as what to do; ``None`` if nothing."""
+    if engine_program(engine, "python") is None:
+        return f"{engine} is not installed for moka local: run `moka local install --engine {engine}`"
+    if engine in JVM_ENGINES and shutil.which("java") is None:
+        return (
+            f"{engine} needs Java 17+ on PATH: install it (Debian/Ubuntu: `apt-get install {JAVA_PACKAGE}`)"
+        )
+    return None
+
+
+def install_engine(engine: str, log: Log = print) -> Path:
+    if engine not in ENGINE_PACKAGES:
+        raise InstallError(f"unknown engine {engine!r}; moka local runs {', '.join(ENGINE_PACKAGES)}")
+    if engine in JVM_ENGINES and shutil.which("java") is None:
+        if not is_debian_like():
+            raise InstallError(f"{engine} needs Java 17+ on PATH; install a JRE and try again")
+        apt_install((JAVA_PACKAGE,), log)
+    target = engine_dir(engine)
+    marker = target / ".installed"
+    if marker.exists() and marker.read_text().strip() == " ".join(ENGINE_PACKAGES[engine]):
+        log(f"{engine} already installed: {target}")
+        return target
+    log(f"installing {engine} into {target}")
+    base_python = getattr(sys, "_base_executable", sys.executable)
+    run_command([base_python, "-m", "venv", str(target)])
+    pip = [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", *ENGINE_PACKAGES[engine]]
+    run_command(pip, env={**os.environ, "PIP_NO_INPUT": "1"})
+    marker.write_text(" ".join(ENGINE_PACKAGES[engine]) + "\n")
+    return target
