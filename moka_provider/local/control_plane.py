@@ -114,17 +114,22 @@ def up(
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
         register_node(admin, kubelet_port)
         _prepare(paths, state, admin, log)
-        controllers_argv = [
-            sys.executable, "-m", CONTROLLERS_MODULE, "--kubeconfig", str(paths.admin_kubeconfig),
-            "--airflow-home", str(paths.root / "airflow"),
-        ]  # fmt: skip
-        processes.start(paths.component("controllers"), controllers_argv, marker=CONTROLLERS_MODULE)
+        start_controllers(paths)
     except BaseException:
         for component in reversed(COMPONENTS):
             processes.stop(paths.component(component))
         raise
     state.save(paths)
     return state
+
+
+def start_controllers(paths: StatePaths, env: dict[str, str] | None = None) -> int:
+    """Start the engines' controllers against this instance (also to restart them after a stop)."""
+    argv = [
+        sys.executable, "-m", CONTROLLERS_MODULE, "--kubeconfig", str(paths.admin_kubeconfig),
+        "--airflow-home", str(paths.root / "airflow"),
+    ]  # fmt: skip
+    return processes.start(paths.component("controllers"), argv, marker=CONTROLLERS_MODULE, env=env)
 
 
 def down(paths: StatePaths, *, log: Log = print) -> None:

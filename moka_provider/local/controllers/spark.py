@@ -135,6 +135,7 @@ class SparkController(Controller):
                 app,
                 {
                     "applicationState": {"state": "SUBMISSION_FAILED", "errorMessage": problem},
+                    "driverInfo": status.get("driverInfo") or {},  # required by the CRD's status schema
                     "submissionAttempts": attempts,
                     "lastSubmissionAttemptTime": timestamp(),
                 },
