@@ -68,3 +68,10 @@ def install_engine(engine: str, log: Log = print) -> Path:
     run_command(pip, env={**os.environ, "PIP_NO_INPUT": "1"})
     marker.write_text(" ".join(ENGINE_PACKAGES[engine]) + "\n")
     return target
+
+
+def package_dir(engine: str, package: str) -> Path | None:
+    """Where a Python package of the engine's virtualenv is installed (e.g. pyspark: SPARK_HOME)."""
+    for candidate in sorted((engine_dir(engine) / "lib").glob(f"python3*/site-packages/{package}")):
+        return candidate
+    return None

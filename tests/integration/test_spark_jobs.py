@@ -219,3 +219,24 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+def test_upstream_spark_examples_run_or_fail_clearly(
+    spark: SyncOrAsync, shared_dir: Any, unique_name: str
+) -> None:
+    """The operator's examples: the Python one runs (pyspark ships its pi.py); the JVM examples jar
+    is not on this machine, and the bad-* ones point at files that exist nowhere: FAILED, saying so."""
+    from tests.integration.conftest import manifests
+
+    outcomes = {}
+    for example in ("spark-pi-python", "spark-pi", "bad-fail-application"):
+        app = manifests(shared_dir / "upstream-examples" / "spark" / f"{example}.yaml")[0]
+        app["metadata"] = {"name": f"{unique_name}-{example}"[:50]}
+        spark.create(SPARK_APPLICATION, app)
+        outcomes[example] = wait_for(spark, app["metadata"]["name"], {"COMPLETED", "FAILED"}, timeout=180)
+        spark.delete(SPARK_APPLICATION, app["metadata"]["name"])
+    assert state_of(outcomes["spark-pi-python"]) == "COMPLETED"
+    for example in ("spark-pi", "bad-fail-application"):
+        assert state_of(outcomes[example]) == "FAILED"
+        message = outcomes[example]["status"]["applicationState"]["errorMessage"]
+        assert "does not exist on this machine" in message, message

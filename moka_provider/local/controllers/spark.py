@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 from moka_provider.engines.resources import SPARK_APPLICATION
@@ -46,8 +47,24 @@ def local_parallelism(spec: dict[str, Any], machine_cores: int) -> int:
     return max(1, min(machine_cores, cores * instances))
 
 
+#: SPARK_HOME inside the operator's Spark images; ``local://`` paths below it are looked up in
+#: pyspark's own installation, which ships the same Python examples (not the JVM examples jar).
+IMAGE_SPARK_HOME = "/opt/spark/"
+
+
 def _local_path(uri: str) -> str:
-    return uri.removeprefix("local://")
+    """A ``local://`` URI (a path inside the image) as a path on this machine."""
+    path = uri.removeprefix("local://")
+    if path.startswith(IMAGE_SPARK_HOME) and not Path(path).exists():
+        home = engines.package_dir("spark", "pyspark")
+        if home is not None and (home / path.removeprefix(IMAGE_SPARK_HOME)).exists():
+            return str(home / path.removeprefix(IMAGE_SPARK_HOME))
+    return path
+
+
+def _missing_file(uri: str) -> bool:
+    """A main application file that is a local path and is not there."""
+    return "://" not in uri.removeprefix("local://") and not Path(_local_path(uri)).exists()
 
 
 def submit_command(app: dict[str, Any], app_id: str, spark_submit: str, parallelism: int) -> list[str]:
@@ -130,6 +147,8 @@ class SparkController(Controller):
             problem = f"spec.mainClass is required for a {spec['type']} application"
         if problem is None and spec.get("type") == "R":
             problem = "R applications are not supported by moka local"
+        if problem is None and _missing_file(spec["mainApplicationFile"]):
+            problem = f"mainApplicationFile {spec['mainApplicationFile']} does not exist on this machine"
         if problem is not None:
             await self.set_status(
                 app,
