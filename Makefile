@@ -24,7 +24,7 @@ $(BIN)/moka: pyproject.toml
 	touch $@
 
 setup: $(BIN)/moka
-	$(BIN)/moka local install
+	$(BIN)/moka local install --engine spark --engine flink --engine ray
 
 demo: setup
 	@set -e; \
@@ -34,7 +34,8 @@ demo: setup
 	export AIRFLOW_HOME=$(CURDIR)/.airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags_examples \
 	       AIRFLOW__CORE__LOAD_EXAMPLES=False MOKA_SHARED_DIR=$(SHARED); \
 	$(BIN)/airflow db migrate > /dev/null; \
-	$(BIN)/airflow dags test moka_hook_roundtrip 2>&1 | grep -E '^(created|SparkApplication|deleted) |DagRun Finished'
+	$(BIN)/airflow dags test moka_spark_pi 2>&1 | grep -E '^(SparkApplication |driver log |  \| )|DagRun Finished|Error'; \
+	echo "(the whole driver log: kubectl logs, or MokaHook().read_pod_log)"
 
 lint: $(BIN)/moka
 	$(BIN)/ruff check .

@@ -77,6 +77,9 @@ def submit_command(app: dict[str, Any], app_id: str, spark_submit: str, parallel
         "--name", app["metadata"]["name"],
         "--conf", f"spark.app.id={app_id}",
         "--conf", "spark.ui.showConsoleProgress=false",
+        # Everything the driver serves (RPC, block manager, Spark UI) listens on loopback only.
+        "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.driver.bindAddress=127.0.0.1",
     ]  # fmt: skip
     if memory := (spec.get("driver") or {}).get("memory"):
         command += ["--driver-memory", str(memory)]
@@ -170,6 +173,7 @@ class SparkController(Controller):
         env = [
             {"name": "PYSPARK_PYTHON", "value": str(python)},
             {"name": "PYSPARK_DRIVER_PYTHON", "value": str(python)},
+            {"name": "SPARK_LOCAL_IP", "value": "127.0.0.1"},
         ]
         env += [
             {"name": e["name"], "value": str(e.get("value", ""))}
