@@ -18,7 +18,6 @@ name and namespace) and ``resources.requests.cpu`` of a container are used; imag
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from typing import Any
 from moka_provider.local import processes
 from moka_provider.local.container_logs import exit_path, log_path
 from moka_provider.local.processes import Tracked
+from moka_provider.local.shim import now, record_exit
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,6 @@ def cpu_request(pod: dict[str, Any]) -> float:
         if request is not None:
             total += float(parse_quantity(request))
     return total
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PodRunner:
@@ -157,17 +153,8 @@ class PodRunner:
             command = [*(spec.get("command") or []), *(spec.get("args") or [])]
             files.log.touch()
             if not command:
-                files.exit.write_text(
-                    json.dumps(
-                        {
-                            "exitCode": 128,
-                            "reason": "StartError",
-                            "message": "the local kubelet runs a container's command/args; this one has none",
-                            "startedAt": _now(),
-                            "finishedAt": _now(),
-                        }
-                    )
-                )
+                message = "the local kubelet runs a container's command/args; this one has none"
+                record_exit(files.exit, 128, "StartError", now(), message)
                 continue
             argv = [
                 sys.executable, "-m", SHIM_MODULE, "--log", str(files.log), "--exit", str(files.exit),
@@ -209,28 +196,18 @@ class PodRunner:
                         "started": True,
                         "containerID": f"moka://{pid}",
                         "state": {
-                            "running": {"startedAt": (pod.get("status") or {}).get("startTime") or _now()}
+                            "running": {"startedAt": (pod.get("status") or {}).get("startTime") or now()}
                         },
                     }
                 )
                 if pid is None and not files.exit.exists():  # the shim died without a record
-                    files.exit.write_text(
-                        json.dumps(
-                            {
-                                "exitCode": 137,
-                                "reason": "Error",
-                                "message": "the container's process disappeared",
-                                "startedAt": _now(),
-                                "finishedAt": _now(),
-                            }
-                        )
-                    )
+                    record_exit(files.exit, 137, "Error", now(), "the container's process disappeared")
         phase = ("Failed" if failed else "Succeeded") if all_done else "Running"
         status = {
             "phase": phase,
             "hostIP": "127.0.0.1",
             "podIP": "127.0.0.1",
-            "startTime": (pod.get("status") or {}).get("startTime") or _now(),
+            "startTime": (pod.get("status") or {}).get("startTime") or now(),
             "containerStatuses": statuses,
             "conditions": [
                 {"type": "PodScheduled", "status": "True"},

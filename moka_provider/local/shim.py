@@ -22,12 +22,12 @@ from pathlib import Path
 from moka_provider.local.container_logs import stamp
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run(command: list[str], log_file: Path, exit_file: Path, cwd: Path | None = None) -> int:
-    started = _now()
+    started = now()
     try:
         process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd
@@ -35,7 +35,7 @@ def run(command: list[str], log_file: Path, exit_file: Path, cwd: Path | None = 
     except OSError as error:
         with log_file.open("a") as log:
             log.write(stamp(f"cannot start {command[0]!r}: {error}"))
-        return _record(exit_file, 127, "StartError", started, f"cannot start {command[0]!r}: {error}")
+        return record_exit(exit_file, 127, "StartError", started, f"cannot start {command[0]!r}: {error}")
 
     def forward(signum: int, _frame: object) -> None:
         process.send_signal(signum)
@@ -49,11 +49,12 @@ def run(command: list[str], log_file: Path, exit_file: Path, cwd: Path | None = 
     code = process.wait()
     if code < 0:  # killed by a signal: report as a shell would
         code = 128 - code
-    return _record(exit_file, code, "Completed" if code == 0 else "Error", started)
+    return record_exit(exit_file, code, "Completed" if code == 0 else "Error", started)
 
 
-def _record(exit_file: Path, code: int, reason: str, started: str, message: str | None = None) -> int:
-    record = {"exitCode": code, "reason": reason, "startedAt": started, "finishedAt": _now()}
+def record_exit(exit_file: Path, code: int, reason: str, started: str, message: str | None = None) -> int:
+    """Write a container's exit record (atomically: the kubelet may be reading); return ``code``."""
+    record = {"exitCode": code, "reason": reason, "startedAt": started, "finishedAt": now()}
     if message:
         record["message"] = message
     partial = exit_file.with_suffix(".partial")

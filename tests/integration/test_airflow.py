@@ -101,6 +101,18 @@ def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
     assert leftovers == []
 
 
+def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [AIRFLOW, "dags", "test", "moka_spark_pi"], env=airflow_env, capture_output=True, text=True, timeout=300
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "state=success" in output
+    for state in ("SUBMITTED", "RUNNING", "COMPLETED"):
+        assert f": {state}\n" in output
+    assert "  | Pi is roughly 3.1" in output  # the job's own output, from the driver log
+
+
 def test_connection_test_button(moka_local: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from moka_provider.hooks.moka import MokaHook
 
