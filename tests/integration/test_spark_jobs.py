@@ -199,14 +199,14 @@ def test_missing_engine_fails_the_submission_with_what_to_install(
     processes.stop(paths.component("controllers"))
     control_plane.start_controllers(paths, env={**os.environ, "MOKA_CACHE_DIR": str(tmp_path / "no-engines")})
     try:
-        policy = {"type": "Never", "onSubmissionFailureRetries": 1, "onSubmissionFailureRetryInterval": 1}
+        policy = {"type": "OnFailure", "onSubmissionFailureRetries": 1, "onSubmissionFailureRetryInterval": 1}
         spark.create(SPARK_APPLICATION, pi_app(unique_name, "1", restartPolicy=policy))
         app = wait_for(spark, unique_name, {"FAILED"}, timeout=60)
     finally:
         processes.stop(paths.component("controllers"))
         control_plane.start_controllers(paths)
     assert "run `moka local install --engine spark`" in app["status"]["applicationState"]["errorMessage"]
-    assert app["status"]["submissionAttempts"] == 1  # Never: no resubmission
+    assert app["status"]["submissionAttempts"] == 2  # one retry of the submission, then FAILED
     spark.delete(SPARK_APPLICATION, unique_name)
 
 
