@@ -38,7 +38,7 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
 
     status = moka("local", "status", "--dir", str(second_instance))
     assert status.returncode == 0
-    for component in ("etcd", "kube-apiserver", "kubelet"):
+    for component in ("etcd", "kube-apiserver", "kubelet", "controllers"):
         assert f"{component}: running" in status.stdout
     assert ": ready" in status.stdout
 
@@ -75,7 +75,7 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
     pids = [processes.running_pid(StatePaths(second_instance).component(c)) for c in control_plane.COMPONENTS]
     down = moka("local", "down", "--dir", str(second_instance))
     assert down.returncode == 0
-    for component in ("etcd", "kube-apiserver", "kubelet"):
+    for component in ("etcd", "kube-apiserver", "kubelet", "controllers"):
         assert f"{component}: stopped" in down.stdout
     assert all(pid and (not Path(f"/proc/{pid}").exists() or _zombie(pid)) for pid in pids)
     status = moka("local", "status", "--dir", str(second_instance))
