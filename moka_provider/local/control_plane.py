@@ -24,6 +24,7 @@ from moka_provider.local.kubeconfig import ClusterAccess, connection_uri, write_
 from moka_provider.local.kubelet import register_node
 from moka_provider.local.paths import KUBE_VERSION, Log, StatePaths
 from moka_provider.local.pki import admin_token, ensure_pki
+from moka_provider.local.pod_runner import stop_containers
 
 COMPONENTS = ("etcd", "kube-apiserver", "kubelet", "controllers")
 KUBELET_MODULE = "moka_provider.local.kubelet"
@@ -135,6 +136,8 @@ def start_controllers(paths: StatePaths, env: dict[str, str] | None = None) -> i
 def down(paths: StatePaths, *, log: Log = print) -> None:
     for component in reversed(COMPONENTS):
         log(processes.stop(paths.component(component)))
+    if stopped := stop_containers(paths.pods):
+        log(f"stopped the processes of {stopped} container(s) still running")
     state = LocalState.load(paths)
     if state and state.mode == "attached":
         log(f"attached to {state.server}: nothing of it was started here, so nothing stopped")

@@ -75,6 +75,18 @@ class ContainerFiles:
         return record
 
 
+def stop_containers(pods_dir: Path) -> int:
+    """Stop every container process still running below ``pods_dir`` (the instance is going down)."""
+    stopped = 0
+    for pid_file in pods_dir.glob("*/*/*.pid"):
+        namespace, pod = pid_file.parent.parent.name, pid_file.parent.name
+        tracked = ContainerFiles(pods_dir, namespace, pod, pid_file.name.removesuffix(".pid")).tracked
+        if processes.running_pid(tracked) is not None:
+            processes.stop(tracked, grace=5)
+            stopped += 1
+    return stopped
+
+
 def cpu_request(pod: dict[str, Any]) -> float:
     from kubernetes.utils import parse_quantity
 

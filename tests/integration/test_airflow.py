@@ -103,7 +103,11 @@ def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
 
 def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) -> None:
     result = subprocess.run(
-        [AIRFLOW, "dags", "test", "moka_spark_pi"], env=airflow_env, capture_output=True, text=True, timeout=300
+        [AIRFLOW, "dags", "test", "moka_spark_pi"],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]

@@ -173,3 +173,36 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_down_stops_the_processes_of_running_pods(second_instance: Path) -> None:
+    from kubernetes import client, config
+
+    from moka_provider.local.kubelet import NODE_NAME
+
+    paths = StatePaths(second_instance)
+    control_plane.up(paths, log=lambda _: None)
+    api = config.new_client_from_config(config_file=str(paths.admin_kubeconfig))
+    core = client.CoreV1Api(api)
+    command = [sys.executable, "-c", "import time; time.sleep(120)"]
+    core.create_namespaced_pod(
+        "moka",
+        {
+            "metadata": {"name": "long"},
+            "spec": {
+                "nodeName": NODE_NAME,
+                "containers": [{"name": "main", "image": "x", "command": command}],
+            },
+        },
+    )
+    deadline = time.monotonic() + 30
+    while not (core.read_namespaced_pod("long", "moka").status.container_statuses or []):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    pid = int(
+        core.read_namespaced_pod("long", "moka").status.container_statuses[0].container_id.split("//")[1]
+    )
+    api.close()
+    down = moka("local", "down", "--dir", str(second_instance))
+    assert "stopped the processes of 1 container(s) still running" in down.stdout
+    assert not Path(f"/proc/{pid}").exists() or _zombie(pid)

@@ -142,15 +142,26 @@ class Controller(ABC):
             if error.status == 404:
                 return None
             raise
+        # Without preloading, the client returns error responses instead of raising them.
+        if response.status == 404:
+            return None
+        if not 200 <= response.status <= 299:
+            raise ApiException(status=response.status, reason=response.reason)
         pod: dict[str, Any] = json.loads(await response.read())
         return pod
 
     async def delete_pods(self, namespace: str, label_selector: str) -> int:
         """Delete the pods matching ``label_selector``; returns how many were still there."""
+        from kubernetes_asyncio.client.exceptions import ApiException
+
         pods = await self.core.list_namespaced_pod(namespace, label_selector=label_selector)
         for pod in pods.items:
             if not pod.metadata.deletion_timestamp:
-                await self.core.delete_namespaced_pod(pod.metadata.name, namespace)
+                try:
+                    await self.core.delete_namespaced_pod(pod.metadata.name, namespace)
+                except ApiException as error:
+                    if error.status != 404:  # gone since the list: what was asked for
+                        raise
         return len(pods.items)
 
     async def log_tail(self, namespace: str, pod: str, lines: int = 20) -> list[str]:

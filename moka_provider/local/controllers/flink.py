@@ -1,0 +1,601 @@
+"""The local FlinkDeployment and FlinkSessionJob controllers: the Flink operator's states, run with PyFlink.
+
+Status fields follow the flink-kubernetes-operator (DESIGN.md section 3): ``lifecycleState``
+``CREATED -> DEPLOYED -> STABLE`` (or ``FAILED``), ``jobManagerDeploymentStatus`` ``DEPLOYING ->
+DEPLOYED_NOT_READY -> READY``, ``jobStatus`` (``jobId``, ``jobName``, ``state`` ``CREATED -> RUNNING
+-> FINISHED | FAILED``, ``startTime``/``updateTime`` as epoch-millis strings) and ``error``, a JSON
+string shaped like the operator's (``type``, ``message``, ``additionalMetadata``, ``throwableList``).
+
+An application deployment's JobManager pod (the operator's labels: ``app``, ``component=jobmanager``,
+``type=flink-native-kubernetes``) runs the job itself with Flink's own CLI from the engine's
+virtualenv, ``<pyflink>/bin/flink run -t local``: a mini cluster in that process, ``flinkConfiguration``
+passed on as ``-D`` options (``execution.runtime-mode: BATCH`` included), ``parallelism.default`` from
+``job.parallelism`` capped at the machine's cores (the pod requests that many CPUs), and the job id
+fixed with ``$internal.pipeline.job-id`` as the operator does, so ``jobStatus.jobId`` is the id Flink
+reports. Python jobs (``PythonDriver`` with ``-py``/``-pym``, or a ``.py`` jarURI) run with the
+engine's python; jars with ``-c entryClass``. The job is RUNNING (and the JobManager READY) once
+Flink logs its submission, FINISHED or FAILED by the process's exit; the JobManager of a finished
+job is removed after ``kubernetes.operator.jm-deployment.shutdown-ttl`` (60 s here, one day in the
+operator), turning it MISSING while the job's state stays.
+
+A session deployment (no ``spec.job``) gets a JobManager pod that only stands for the session
+cluster: locally each FlinkSessionJob runs in its own mini cluster, in a pod of its own, once its
+session is READY. The job id derives from the resource's uid and generation, and every step is
+decided from the status and the pods, so a restarted controller neither loses nor repeats a run.
+Not played: upgrades of a running spec, suspend/savepoints, restart strategies across pods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from moka_provider.exceptions import MokaApiError
+from moka_provider.local import engines
+from moka_provider.local.controllers.base import (
+    Controller,
+    container_termination,
+    now,
+    owner_reference,
+    parse_timestamp,
+)
+
+PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
+TTL_KEY = "kubernetes.operator.jm-deployment.shutdown-ttl"
+DEFAULT_TTL_SECONDS = 60.0
+#: How long a FlinkSessionJob waits for its FlinkDeployment to appear before failing.
+SESSION_WAIT_SECONDS = 5.0
+TERMINAL_JOB_STATES = ("FINISHED", "FAILED", "CANCELED")
+SUBMITTED = "Job has been submitted with JobID"
+SESSION_JOB_LABEL = "moka.local/flink-session-job"
+#: Configuration that means nothing to a local mini cluster (or that the controller sets itself).
+NOT_PASSED_ON = ("kubernetes.", "high-availability", "execution.target", "$internal.", "parallelism.default")
+OPERATOR_EXCEPTIONS = "org.apache.flink.kubernetes.operator.exception"
+SESSION_PLACEHOLDER = (
+    "import signal, sys; print(sys.argv[1], flush=True); signal.pause()",
+    "moka local: session cluster up; each FlinkSessionJob runs in a local mini cluster of its own",
+)
+
+
+class JobSpecError(ValueError):
+    """``spec.job`` asks for something moka local cannot run; the message says what."""
+
+
+# -- the job's command line ----------------------------------------------------------------------
+
+
+def flink_home() -> Path | None:
+    """The Flink distribution inside the engine's PyFlink package (``bin/flink``, ``opt/``)."""
+    found = sorted(engines.engine_dir("flink").glob("lib/python*/site-packages/pyflink/bin/flink"))
+    return found[0].parent.parent if found else None
+
+
+def fixed_job_id(obj: dict[str, Any]) -> str:
+    """A 32-hex Flink JobID, the same for the same resource and generation."""
+    seed = f"{obj['metadata']['uid']}/{obj['metadata'].get('generation', 1)}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+def flat_configuration(conf: dict[str, Any] | None, prefix: str = "") -> dict[str, str]:
+    """``flinkConfiguration`` as Flink keys (nested YAML flattened) with string values."""
+    flat: dict[str, str] = {}
+    for key, value in (conf or {}).items():
+        if isinstance(value, dict):
+            flat.update(flat_configuration(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return flat
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+_UNITS = {
+    "": 0.001, "ms": 0.001, "milli": 0.001, "millis": 0.001, "s": 1, "sec": 1, "secs": 1,
+    "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400,
+}  # fmt: skip
+
+
+def duration_seconds(value: str) -> float:
+    """A Flink duration (``30 s``, ``5min``, ``1 d``; a bare number is milliseconds)."""
+    match = _DURATION.match(value.lower())
+    if not match or match.group(2) not in _UNITS:
+        raise ValueError(f"not a duration: {value!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def shutdown_ttl(conf: dict[str, str]) -> float:
+    try:
+        return duration_seconds(conf[TTL_KEY]) if TTL_KEY in conf else DEFAULT_TTL_SECONDS
+    except ValueError:
+        return DEFAULT_TTL_SECONDS
+
+
+def job_parallelism(job: dict[str, Any], conf: dict[str, str], machine_cores: int) -> int:
+    wanted = job.get("parallelism") or conf.get("parallelism.default") or 1
+    return max(1, min(machine_cores, int(wanted)))
+
+
+def _local_file(uri: str, what: str) -> str:
+    if re.match(r"^[a-z][a-z0-9+.-]*://", uri) and not uri.startswith(("local://", "file://")):
+        raise JobSpecError(f"{what} {uri}: moka local runs local files only (local://, file:// or a path)")
+    return uri.removeprefix("local://").removeprefix("file://")
+
+
+def program_arguments(job: dict[str, Any], home: Path, python: Path) -> list[str]:
+    """What follows ``flink run [options]``: the Python program or the jar, and its arguments."""
+    args = [str(a) for a in job.get("args") or []]
+    for flag in ("-pyclientexec", "-pyexec"):  # interpreters inside an image: use the engine's
+        if flag in args[:-1]:
+            args[args.index(flag) + 1] = str(python)
+    if "-py" in args[:-1]:
+        _require_file(args[args.index("-py") + 1], "Python program")
+    entry, jar_uri = job.get("entryClass"), job.get("jarURI")
+    if entry == PYTHON_DRIVER:
+        # The upstream examples' jarURI is a placeholder for Flink's own flink-python jar.
+        jars = sorted((home / "opt").glob("flink-python*.jar"))
+        if not jars:
+            raise JobSpecError(f"no flink-python jar in {home / 'opt'}: reinstall the flink engine")
+        return ["-c", PYTHON_DRIVER, str(jars[0]), *args]
+    if not jar_uri:
+        raise JobSpecError("spec.job.jarURI is required (a jar, or a .py file for a Python job)")
+    path = _local_file(jar_uri, "spec.job.jarURI")
+    if path.endswith(".py"):
+        return ["-py", _require_file(path, "Python program"), *args]
+    return [*(["-c", entry] if entry else []), _require_file(path, "jar"), *args]
+
+
+def _require_file(path: str, what: str) -> str:
+    if not Path(path).is_file():
+        raise JobSpecError(
+            f"{what} {path} does not exist on this machine (paths inside a Flink image are not there locally)"
+        )
+    return path
+
+
+def run_command(job: dict[str, Any], conf: dict[str, str], job_id: str, parallelism: int) -> list[str]:
+    """``flink run -t local`` of the job, from the engine's Flink."""
+    home, python = flink_home(), engines.engine_program("flink", "python")
+    if home is None or python is None:
+        raise JobSpecError(engines.missing("flink") or "flink is not installed for moka local")
+    options = {key: value for key, value in conf.items() if not key.startswith(NOT_PASSED_ON)}
+    options |= {
+        "parallelism.default": str(parallelism),
+        "$internal.pipeline.job-id": job_id,
+        "python.client.executable": str(python),
+        "python.executable": str(python),
+    }
+    command = [str(home / "bin" / "flink"), "run", "-t", "local"]
+    command += [f"-D{key}={value}" for key, value in options.items()]
+    return command + program_arguments(job, home, python)
+
+
+# -- status pieces -------------------------------------------------------------------------------
+
+
+def millis() -> str:
+    return str(int(time.time() * 1000))
+
+
+def error_json(kind: str, message: str, causes: list[dict[str, Any]] | None = None, **metadata: Any) -> str:
+    """``status.error`` as the operator writes it (a serialized FlinkResourceException)."""
+    return json.dumps(
+        {"type": kind, "message": message, "additionalMetadata": metadata, "throwableList": causes or []}
+    )
+
+
+_EXCEPTION = re.compile(r"^(?:Caused by: )?([A-Za-z_][\w$.]*(?:Exception|Error|Exit))(?:: (.*))?$")
+
+
+def failure_error(lines: list[str], terminated: dict[str, Any]) -> str:
+    """The error of a failed job from its last log lines: the exceptions (Java and Python) in them."""
+    meaningful = [
+        line.rstrip()
+        for line in lines
+        if line.strip() and not re.match(r"^\s+(at |\.\.\. \d+ more|File \")", line)
+    ]
+    found: list[dict[str, Any]] = [
+        {"type": match.group(1), "message": match.group(2) or "", "additionalMetadata": {}}
+        for line in meaningful
+        if (match := _EXCEPTION.match(line.strip()))
+    ]
+    code = terminated.get("exitCode", "unknown")
+    top = found[0] if found else {"type": f"{OPERATOR_EXCEPTIONS}.DeploymentFailedException"}
+    message = top.get("message") or f"JobManager container exited with code {code}"
+    return error_json(
+        str(top["type"]),
+        str(message),
+        found[1:],
+        exitCode=code,
+        reason=terminated.get("reason", "Error"),
+        lastLines=meaningful[-10:],
+    )
+
+
+def _owned_by(pod: dict[str, Any], obj: dict[str, Any]) -> bool:
+    owners = pod["metadata"].get("ownerReferences") or []
+    return any(owner.get("uid") == obj["metadata"]["uid"] for owner in owners)
+
+
+# -- controllers ---------------------------------------------------------------------------------
+
+
+class FlinkJobController(Controller):
+    """What FlinkDeployment (application mode) and FlinkSessionJob share: one pod runs one job."""
+
+    #: Whether the resource reports its JobManager (``jobManagerDeploymentStatus``).
+    reports_jobmanager: ClassVar[bool] = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._removed: set[tuple[str, str, str]] = set()  # (namespace, name, uid) whose pods expired
+
+    @staticmethod
+    def job_state(obj: dict[str, Any]) -> str:
+        return str(((obj.get("status") or {}).get("jobStatus") or {}).get("state") or "")
+
+    @staticmethod
+    def pod_name(obj: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _jobmanager(self, value: str) -> dict[str, Any]:
+        return {"jobManagerDeploymentStatus": value} if self.reports_jobmanager else {}
+
+    async def _create(self, obj: dict[str, Any]) -> None:
+        """First sight: accepted, with the job's id."""
+        await self.set_status(
+            obj,
+            {
+                "lifecycleState": "CREATED",
+                "observedGeneration": obj["metadata"].get("generation"),
+                "error": None,
+                "jobStatus": {
+                    "jobId": fixed_job_id(obj),
+                    "jobName": obj["metadata"]["name"],
+                    "state": "CREATED",
+                    "updateTime": millis(),
+                },
+            },
+        )
+
+    async def _fail(self, obj: dict[str, Any], error: str, jobmanager: str = "ERROR") -> None:
+        """The resource cannot run (spec, engine, session cluster): FAILED before a deployment."""
+        await self.set_status(
+            obj, {"lifecycleState": "FAILED", "error": error, **self._jobmanager(jobmanager)}
+        )
+
+    async def _start_job(self, obj: dict[str, Any], conf: dict[str, str], labels: dict[str, str]) -> None:
+        problem = engines.missing("flink")
+        job = obj["spec"].get("job") or {}
+        parallelism = job_parallelism(job, conf, os.cpu_count() or 1)
+        job_id = fixed_job_id(obj)
+        try:
+            if problem:
+                raise JobSpecError(problem)
+            command = run_command(job, conf, job_id, parallelism)
+        except JobSpecError as error:
+            await self._fail(obj, error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", str(error)))
+            return
+        await self.create_pod(
+            obj["metadata"]["namespace"],
+            {
+                "metadata": {
+                    "name": self.pod_name(obj),
+                    "labels": labels,
+                    "annotations": {"moka.local/flink-job-id": job_id},
+                    "ownerReferences": [owner_reference(obj)],
+                },
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "flink-main-container",
+                            "image": obj["spec"].get("image") or "flink",
+                            "command": command,
+                            "env": [{"name": "FLINK_LOG_DIR", "value": "log"}],
+                            "resources": {"requests": {"cpu": str(parallelism)}},
+                        }
+                    ],
+                },
+            },
+        )
+        spec_json = json.dumps(obj["spec"], sort_keys=True)
+        await self.set_status(
+            obj,
+            {
+                "lifecycleState": "DEPLOYED",
+                **self._jobmanager("DEPLOYING"),
+                "jobStatus": {"jobId": job_id, "state": "CREATED", "updateTime": millis()},
+                "reconciliationStatus": {
+                    "state": "DEPLOYED",
+                    "lastReconciledSpec": spec_json,
+                    "reconciliationTimestamp": int(time.time() * 1000),
+                },
+            },
+        )
+
+    async def _follow(self, obj: dict[str, Any]) -> None:
+        """Move the job along with its pod: submitted -> RUNNING, exit -> FINISHED | FAILED."""
+        namespace, name = obj["metadata"]["namespace"], self.pod_name(obj)
+        pod = await self.get_pod(namespace, name)
+        status = obj.get("status") or {}
+        if pod is not None and (not _owned_by(pod, obj) or pod["metadata"].get("deletionTimestamp")):
+            return  # going away (or a pod of an earlier resource of this name): wait until it is gone
+        if pod is None and self.job_state(obj) == "CREATED":
+            # Not submitted yet (an earlier pod of this name was in the way, or it was deleted before
+            # the job started): deploy again, as the operator recovers a missing JobManager.
+            await self.set_status(obj, {"lifecycleState": "CREATED"})
+            return
+        if pod is None:
+            await self._finish(
+                obj,
+                "FAILED",
+                error_json(
+                    f"{OPERATOR_EXCEPTIONS}.MissingJobManagerException",
+                    f"the pod running the job ({namespace}/{name}) is gone",
+                ),
+                jobmanager="MISSING",
+            )
+            return
+        phase = (pod.get("status") or {}).get("phase")
+        if phase == "Running":
+            if self.reports_jobmanager and status.get("jobManagerDeploymentStatus") == "DEPLOYING":
+                obj = await self.set_status(obj, self._jobmanager("DEPLOYED_NOT_READY"))
+            if self.job_state(obj) == "CREATED" and await self._submitted(obj, namespace, name):
+                await self._running(obj)
+        elif phase in ("Succeeded", "Failed"):
+            if self.job_state(obj) == "CREATED":
+                obj = await self._running(obj)
+            if phase == "Succeeded":
+                await self._finish(obj, "FINISHED", None)
+            else:
+                terminated = container_termination(pod) or {}
+                lines = await self.log_tail(namespace, name, lines=60)
+                await self._finish(obj, "FAILED", failure_error(lines, terminated))
+
+    async def _submitted(self, obj: dict[str, Any], namespace: str, pod: str) -> bool:
+        job_id = (obj["status"].get("jobStatus") or {}).get("jobId")
+        return any(f"{SUBMITTED} {job_id}" in line for line in await self.log_tail(namespace, pod, 200))
+
+    async def _running(self, obj: dict[str, Any]) -> dict[str, Any]:
+        now = millis()
+        return await self.set_status(
+            obj,
+            {
+                "lifecycleState": "STABLE",
+                **self._jobmanager("READY"),
+                "jobStatus": {"state": "RUNNING", "startTime": now, "updateTime": now},
+                "reconciliationStatus": {
+                    "lastStableSpec": (obj["status"].get("reconciliationStatus") or {}).get(
+                        "lastReconciledSpec"
+                    )
+                },
+            },
+        )
+
+    async def _finish(
+        self, obj: dict[str, Any], state: str, error: str | None, jobmanager: str = "READY"
+    ) -> None:
+        await self.set_status(
+            obj,
+            {
+                "lifecycleState": "STABLE" if state == "FINISHED" else "FAILED",
+                **self._jobmanager(jobmanager),
+                "jobStatus": {"state": state, "updateTime": millis()},
+                "error": error,
+            },
+        )
+
+    async def _expire(self, obj: dict[str, Any], conf: dict[str, str], label_selector: str) -> None:
+        """A finished job's pod goes after the shutdown TTL (the job's state stays)."""
+        finished = int((obj["status"].get("jobStatus") or {}).get("updateTime") or 0) / 1000
+        if time.time() < finished + shutdown_ttl(conf):
+            return
+        await self.delete_pods(obj["metadata"]["namespace"], label_selector)
+        self._removed.add((*self._key(obj), obj["metadata"]["uid"]))
+        if self.reports_jobmanager:
+            await self.set_status(obj, self._jobmanager("MISSING"))
+
+    @staticmethod
+    def _key(obj: dict[str, Any]) -> tuple[str, str]:
+        return obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+    def _expired(self, obj: dict[str, Any]) -> bool:
+        status = obj.get("status") or {}
+        if self.reports_jobmanager and status.get("jobManagerDeploymentStatus") in ("MISSING", "ERROR"):
+            return True
+        return (*self._key(obj), obj["metadata"]["uid"]) in self._removed
+
+
+class FlinkDeploymentController(FlinkJobController):
+    resource = FLINK_DEPLOYMENT
+    reports_jobmanager = True
+
+    @staticmethod
+    def pod_name(obj: dict[str, Any]) -> str:
+        return f"{obj['metadata']['name']}-jobmanager"
+
+    @staticmethod
+    def labels(obj: dict[str, Any]) -> dict[str, str]:
+        return {"app": obj["metadata"]["name"], "component": "jobmanager", "type": "flink-native-kubernetes"}
+
+    def needs_attention(self, obj: dict[str, Any]) -> bool:
+        return not self._expired(obj)
+
+    async def reconcile(self, obj: dict[str, Any]) -> None:
+        status = obj.get("status") or {}
+        lifecycle = status.get("lifecycleState")
+        conf = flat_configuration(obj["spec"].get("flinkConfiguration"))
+        if not lifecycle:
+            await self._create(obj)
+        elif lifecycle == "CREATED":
+            if obj["spec"].get("job"):
+                await self._start_job(obj, conf, self.labels(obj))
+            else:
+                await self._start_session(obj)
+        elif status.get("jobManagerDeploymentStatus") in ("ERROR", "MISSING"):
+            return
+        elif not obj["spec"].get("job"):
+            await self._follow_session(obj)
+        elif self.job_state(obj) in TERMINAL_JOB_STATES:
+            await self._expire(obj, conf, self._selector(obj))
+        else:
+            await self._follow(obj)
+
+    async def cleanup(self, namespace: str, name: str) -> None:
+        # The session's jobs go with their session cluster, as on a cluster.
+        await self.delete_pods(namespace, f"app={name},type=flink-native-kubernetes")
+
+    def _selector(self, obj: dict[str, Any]) -> str:
+        return ",".join(f"{key}={value}" for key, value in self.labels(obj).items())
+
+    # -- session clusters ----------------------------------------------------------------------
+
+    async def _create(self, obj: dict[str, Any]) -> None:
+        if obj["spec"].get("job"):
+            await super()._create(obj)
+        else:
+            await self.set_status(
+                obj, {"lifecycleState": "CREATED", "observedGeneration": obj["metadata"].get("generation")}
+            )
+
+    async def _start_session(self, obj: dict[str, Any]) -> None:
+        python = engines.engine_program("flink", "python")
+        problem = engines.missing("flink")
+        if problem or python is None:
+            await self._fail(obj, error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", str(problem)))
+            return
+        await self.create_pod(
+            obj["metadata"]["namespace"],
+            {
+                "metadata": {
+                    "name": self.pod_name(obj),
+                    "labels": self.labels(obj),
+                    "ownerReferences": [owner_reference(obj)],
+                },
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "flink-main-container",
+                            "image": obj["spec"].get("image") or "flink",
+                            "command": [str(python), "-c", *SESSION_PLACEHOLDER],
+                        }
+                    ],
+                },
+            },
+        )
+        await self.set_status(obj, {"lifecycleState": "DEPLOYED", **self._jobmanager("DEPLOYING")})
+
+    async def _follow_session(self, obj: dict[str, Any]) -> None:
+        pod = await self.get_pod(obj["metadata"]["namespace"], self.pod_name(obj))
+        if pod is not None and not _owned_by(pod, obj):
+            return
+        phase = ((pod or {}).get("status") or {}).get("phase")
+        current = (obj.get("status") or {}).get("jobManagerDeploymentStatus")
+        if phase == "Running" and current == "DEPLOYING":
+            obj = await self.set_status(obj, self._jobmanager("DEPLOYED_NOT_READY"))
+            current = "DEPLOYED_NOT_READY"
+        if phase == "Running" and current == "DEPLOYED_NOT_READY":
+            await self.set_status(obj, {"lifecycleState": "STABLE", **self._jobmanager("READY")})
+        elif pod is None or phase in ("Succeeded", "Failed"):
+            message = f"the session cluster's JobManager pod {self.pod_name(obj)} is gone"
+            await self._fail(
+                obj, error_json(f"{OPERATOR_EXCEPTIONS}.MissingJobManagerException", message), "MISSING"
+            )
+
+
+class FlinkSessionJobController(FlinkJobController):
+    resource = FLINK_SESSION_JOB
+
+    @staticmethod
+    def pod_name(obj: dict[str, Any]) -> str:
+        return f"{obj['metadata']['name']}-session-job"
+
+    @staticmethod
+    def _selector(obj: dict[str, Any]) -> str:
+        return f"{SESSION_JOB_LABEL}={obj['metadata']['name']}"
+
+    def needs_attention(self, obj: dict[str, Any]) -> bool:
+        status = obj.get("status") or {}
+        if status.get("lifecycleState") == "FAILED" and not (status.get("jobStatus") or {}).get("startTime"):
+            return False  # never ran: nothing to follow or remove
+        return not self._expired(obj)
+
+    async def reconcile(self, obj: dict[str, Any]) -> None:
+        status = obj.get("status") or {}
+        lifecycle = status.get("lifecycleState")
+        if not lifecycle:
+            await self._create(obj)
+        elif lifecycle == "CREATED":
+            await self._start_on_session(obj)
+        elif lifecycle == "FAILED" and not (status.get("jobStatus") or {}).get("startTime"):
+            return
+        elif self.job_state(obj) in TERMINAL_JOB_STATES:
+            session = await self._session(obj)
+            conf = self._configuration(obj, session or {})
+            await self._expire(obj, conf, self._selector(obj))
+        else:
+            await self._follow(obj)
+
+    async def cleanup(self, namespace: str, name: str) -> None:
+        await self.delete_pods(namespace, f"{SESSION_JOB_LABEL}={name}")
+
+    async def _session(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        name = obj["spec"].get("deploymentName") or ""
+        try:
+            session: dict[str, Any] = await self.hook.get(
+                FLINK_DEPLOYMENT, name, obj["metadata"]["namespace"]
+            )
+        except MokaApiError as error:
+            if error.not_found:
+                return None
+            raise
+        return session
+
+    @staticmethod
+    def _configuration(obj: dict[str, Any], session: dict[str, Any]) -> dict[str, str]:
+        return flat_configuration(session.get("spec", {}).get("flinkConfiguration")) | flat_configuration(
+            obj["spec"].get("flinkConfiguration")
+        )
+
+    async def _start_on_session(self, obj: dict[str, Any]) -> None:
+        namespace, deployment = obj["metadata"]["namespace"], obj["spec"].get("deploymentName") or ""
+        session = await self._session(obj) if deployment else None
+        problem = None
+        if session is None:
+            created = obj["metadata"].get("creationTimestamp")
+            if deployment and created and self._age(created) < SESSION_WAIT_SECONDS:
+                return  # created together with its session: give the deployment a moment
+            problem = f"Session cluster deployment is not found: FlinkDeployment {namespace}/{deployment!s}"
+        elif session["spec"].get("job"):
+            problem = (
+                f"FlinkDeployment {namespace}/{deployment} runs an application (spec.job), not a session"
+            )
+        else:
+            session_status = session.get("status") or {}
+            if session_status.get("lifecycleState") == "FAILED":
+                problem = f"session cluster FlinkDeployment {namespace}/{deployment} failed"
+            elif session_status.get("jobManagerDeploymentStatus") != "READY":
+                return  # the session cluster is still starting
+        if problem:
+            await self._fail(obj, error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", problem))
+            return
+        assert session is not None
+        labels = {
+            "app": deployment,
+            "component": "session-job",
+            "type": "flink-native-kubernetes",
+            SESSION_JOB_LABEL: obj["metadata"]["name"],
+        }
+        await self._start_job(obj, self._configuration(obj, session), labels)
+
+    @staticmethod
+    def _age(created: str) -> float:
+        when = parse_timestamp(created)
+        return (now() - when).total_seconds() if when else 0.0
