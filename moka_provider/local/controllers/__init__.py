@@ -6,6 +6,11 @@ To add an engine, write its controller (a :class:`~.base.Controller`) and list i
 from __future__ import annotations
 
 from moka_provider.local.controllers.base import Controller
+from moka_provider.local.controllers.flink import FlinkDeploymentController, FlinkSessionJobController
 from moka_provider.local.controllers.spark import SparkController
 
-CONTROLLERS: tuple[type[Controller], ...] = (SparkController,)
+CONTROLLERS: tuple[type[Controller], ...] = (
+    SparkController,
+    FlinkDeploymentController,
+    FlinkSessionJobController,
+)
