@@ -23,14 +23,15 @@ cluster: locally each FlinkSessionJob runs in its own mini cluster, in a pod of 
 session is READY. The job id derives from the resource's uid and generation, and every step is
 decided from the status and the pods, so a restarted controller neither loses nor repeats a run.
 Not played: upgrades of a running spec, suspend/savepoints, restart strategies across pods.
+
+What the controllers decide without I/O (the job id, the ``flink run`` command line and its ``-D``
+options, ``status.error``) lives in ``flink_job.py``; this module reads files and talks to Kubernetes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -45,29 +46,36 @@ from moka_provider.local.controllers.base import (
     owner_reference,
     parse_timestamp,
 )
+from moka_provider.local.controllers.flink_job import (
+    JobSpecError,
+    failure_error,
+    fixed_job_id,
+    flat_configuration,
+    is_python_program,
+    jar_path,
+    job_arguments,
+    job_parallelism,
+    job_submitted,
+    local_run_command,
+    missing_jobmanager_error,
+    program_arguments,
+    run_options,
+    shutdown_ttl,
+    validation_error,
+)
 
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
-TTL_KEY = "kubernetes.operator.jm-deployment.shutdown-ttl"
-DEFAULT_TTL_SECONDS = 60.0
 #: How long a FlinkSessionJob waits for its FlinkDeployment to appear before failing.
 SESSION_WAIT_SECONDS = 5.0
 TERMINAL_JOB_STATES = ("FINISHED", "FAILED", "CANCELED")
-SUBMITTED = "Job has been submitted with JobID"
 SESSION_JOB_LABEL = "moka.local/flink-session-job"
-#: Configuration that means nothing to a local mini cluster (or that the controller sets itself).
-NOT_PASSED_ON = ("kubernetes.", "high-availability", "execution.target", "$internal.", "parallelism.default")
-OPERATOR_EXCEPTIONS = "org.apache.flink.kubernetes.operator.exception"
 SESSION_PLACEHOLDER = (
     "import signal, sys; print(sys.argv[1], flush=True); signal.pause()",
     "moka local: session cluster up; each FlinkSessionJob runs in a local mini cluster of its own",
 )
 
 
-class JobSpecError(ValueError):
-    """``spec.job`` asks for something moka local cannot run; the message says what."""
-
-
-# -- the job's command line ----------------------------------------------------------------------
+# -- the job's command line: the engine's Flink, the job's files ---------------------------------
 
 
 def flink_home() -> Path | None:
@@ -76,86 +84,28 @@ def flink_home() -> Path | None:
     return found[0].parent.parent if found else None
 
 
-def fixed_job_id(obj: dict[str, Any]) -> str:
-    """A 32-hex Flink JobID, the same for the same resource and generation."""
-    seed = f"{obj['metadata']['uid']}/{obj['metadata'].get('generation', 1)}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:32]
-
-
-def flat_configuration(conf: dict[str, Any] | None, prefix: str = "") -> dict[str, str]:
-    """``flinkConfiguration`` as Flink keys (nested YAML flattened) with string values."""
-    flat: dict[str, str] = {}
-    for key, value in (conf or {}).items():
-        if isinstance(value, dict):
-            flat.update(flat_configuration(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = str(value).lower() if isinstance(value, bool) else str(value)
-    return flat
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
-_UNITS = {
-    "": 0.001, "ms": 0.001, "milli": 0.001, "millis": 0.001, "s": 1, "sec": 1, "secs": 1,
-    "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400,
-}  # fmt: skip
-
-
-def duration_seconds(value: str) -> float:
-    """A Flink duration (``30 s``, ``5min``, ``1 d``; a bare number is milliseconds)."""
-    match = _DURATION.match(value.lower())
-    if not match or match.group(2) not in _UNITS:
-        raise ValueError(f"not a duration: {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def shutdown_ttl(conf: dict[str, str]) -> float:
-    try:
-        return duration_seconds(conf[TTL_KEY]) if TTL_KEY in conf else DEFAULT_TTL_SECONDS
-    except ValueError:
-        return DEFAULT_TTL_SECONDS
-
-
-def job_parallelism(job: dict[str, Any], conf: dict[str, str], machine_cores: int) -> int:
-    wanted = job.get("parallelism") or conf.get("parallelism.default") or 1
-    return max(1, min(machine_cores, int(wanted)))
-
-
-def _local_file(uri: str, what: str) -> str:
-    if re.match(r"^[a-z][a-z0-9+.-]*://", uri) and not uri.startswith(("local://", "file://")):
-        raise JobSpecError(f"{what} {uri}: moka local runs local files only (local://, file:// or a path)")
-    return uri.removeprefix("local://").removeprefix("file://")
-
-
-def program_arguments(job: dict[str, Any], home: Path, python: Path) -> list[str]:
-    """What follows ``flink run [options]``: the Python program or the jar, and its arguments."""
-    args = [str(a) for a in job.get("args") or []]
-    for flag in ("-pyclientexec", "-pyexec"):  # interpreters inside an image: use the engine's
-        if flag in args[:-1]:
-            args[args.index(flag) + 1] = str(python)
+def local_program_arguments(job: dict[str, Any], home: Path, python: Path) -> list[str]:
+    """What follows ``flink run [options]``, once the files it names are found on this machine."""
+    args = job_arguments(job, python)
     if "-py" in args[:-1]:
         _require_file(args[args.index("-py") + 1], "Python program")
-    entry, jar_uri = job.get("entryClass"), job.get("jarURI")
+    entry = job.get("entryClass")
     if entry == PYTHON_DRIVER:
         # The upstream examples' jarURI is a placeholder for Flink's own flink-python jar.
         jars = sorted((home / "opt").glob("flink-python*.jar"))
         if not jars:
             raise JobSpecError(f"no flink-python jar in {home / 'opt'}: reinstall the flink engine")
-        return ["-c", PYTHON_DRIVER, str(jars[0]), *args]
-    if not jar_uri:
-        raise JobSpecError("spec.job.jarURI is required (a jar, or a .py file for a Python job)")
-    path = _local_file(jar_uri, "spec.job.jarURI")
-    if path.endswith(".py"):
-        return ["-py", _require_file(path, "Python program"), *args]
-    return [*(["-c", entry] if entry else []), _require_file(path, "jar"), *args]
+        return program_arguments(PYTHON_DRIVER, str(jars[0]), args)
+    path = jar_path(job)
+    _require_file(path, "Python program" if is_python_program(path) else "jar")
+    return program_arguments(entry, path, args)
 
 
-def _require_file(path: str, what: str) -> str:
+def _require_file(path: str, what: str) -> None:
     if not Path(path).is_file():
         raise JobSpecError(
             f"{what} {path} does not exist on this machine (paths inside a Flink image are not there locally)"
         )
-    return path
 
 
 def run_command(job: dict[str, Any], conf: dict[str, str], job_id: str, parallelism: int) -> list[str]:
@@ -163,58 +113,15 @@ def run_command(job: dict[str, Any], conf: dict[str, str], job_id: str, parallel
     home, python = flink_home(), engines.engine_program("flink", "python")
     if home is None or python is None:
         raise JobSpecError(engines.missing("flink") or "flink is not installed for moka local")
-    options = {key: value for key, value in conf.items() if not key.startswith(NOT_PASSED_ON)}
-    options |= {
-        "parallelism.default": str(parallelism),
-        "$internal.pipeline.job-id": job_id,
-        "python.client.executable": str(python),
-        "python.executable": str(python),
-    }
-    command = [str(home / "bin" / "flink"), "run", "-t", "local"]
-    command += [f"-D{key}={value}" for key, value in options.items()]
-    return command + program_arguments(job, home, python)
+    options = run_options(conf, job_id, parallelism, python)
+    return local_run_command(home, options, local_program_arguments(job, home, python))
 
 
-# -- status pieces -------------------------------------------------------------------------------
+# -- timestamps and pods -------------------------------------------------------------------------
 
 
 def millis() -> str:
     return str(int(time.time() * 1000))
-
-
-def error_json(kind: str, message: str, causes: list[dict[str, Any]] | None = None, **metadata: Any) -> str:
-    """``status.error`` as the operator writes it (a serialized FlinkResourceException)."""
-    return json.dumps(
-        {"type": kind, "message": message, "additionalMetadata": metadata, "throwableList": causes or []}
-    )
-
-
-_EXCEPTION = re.compile(r"^(?:Caused by: )?([A-Za-z_][\w$.]*(?:Exception|Error|Exit))(?:: (.*))?$")
-
-
-def failure_error(lines: list[str], terminated: dict[str, Any]) -> str:
-    """The error of a failed job from its last log lines: the exceptions (Java and Python) in them."""
-    meaningful = [
-        line.rstrip()
-        for line in lines
-        if line.strip() and not re.match(r"^\s+(at |\.\.\. \d+ more|File \")", line)
-    ]
-    found: list[dict[str, Any]] = [
-        {"type": match.group(1), "message": match.group(2) or "", "additionalMetadata": {}}
-        for line in meaningful
-        if (match := _EXCEPTION.match(line.strip()))
-    ]
-    code = terminated.get("exitCode", "unknown")
-    top = found[0] if found else {"type": f"{OPERATOR_EXCEPTIONS}.DeploymentFailedException"}
-    message = top.get("message") or f"JobManager container exited with code {code}"
-    return error_json(
-        str(top["type"]),
-        str(message),
-        found[1:],
-        exitCode=code,
-        reason=terminated.get("reason", "Error"),
-        lastLines=meaningful[-10:],
-    )
 
 
 def _owned_by(pod: dict[str, Any], obj: dict[str, Any]) -> bool:
@@ -279,7 +186,7 @@ class FlinkJobController(Controller):
                 raise JobSpecError(problem)
             command = run_command(job, conf, job_id, parallelism)
         except JobSpecError as error:
-            await self._fail(obj, error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", str(error)))
+            await self._fail(obj, validation_error(str(error)))
             return
         await self.create_pod(
             obj["metadata"]["namespace"],
@@ -335,10 +242,7 @@ class FlinkJobController(Controller):
             await self._finish(
                 obj,
                 "FAILED",
-                error_json(
-                    f"{OPERATOR_EXCEPTIONS}.MissingJobManagerException",
-                    f"the pod running the job ({namespace}/{name}) is gone",
-                ),
+                missing_jobmanager_error(f"the pod running the job ({namespace}/{name}) is gone"),
                 jobmanager="MISSING",
             )
             return
@@ -359,8 +263,8 @@ class FlinkJobController(Controller):
                 await self._finish(obj, "FAILED", failure_error(lines, terminated))
 
     async def _submitted(self, obj: dict[str, Any], namespace: str, pod: str) -> bool:
-        job_id = (obj["status"].get("jobStatus") or {}).get("jobId")
-        return any(f"{SUBMITTED} {job_id}" in line for line in await self.log_tail(namespace, pod, 200))
+        job_id = str((obj["status"].get("jobStatus") or {}).get("jobId"))
+        return job_submitted(await self.log_tail(namespace, pod, 200), job_id)
 
     async def _running(self, obj: dict[str, Any]) -> dict[str, Any]:
         now = millis()
@@ -468,7 +372,7 @@ class FlinkDeploymentController(FlinkJobController):
         python = engines.engine_program("flink", "python")
         problem = engines.missing("flink")
         if problem or python is None:
-            await self._fail(obj, error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", str(problem)))
+            await self._fail(obj, validation_error(str(problem)))
             return
         await self.create_pod(
             obj["metadata"]["namespace"],
@@ -505,9 +409,7 @@ class FlinkDeploymentController(FlinkJobController):
             await self.set_status(obj, {"lifecycleState": "STABLE", **self._jobmanager("READY")})
         elif pod is None or phase in ("Succeeded", "Failed"):
             message = f"the session cluster's JobManager pod {self.pod_name(obj)} is gone"
-            await self._fail(
-                obj, error_json(f"{OPERATOR_EXCEPTIONS}.MissingJobManagerException", message), "MISSING"
-            )
+            await self._fail(obj, missing_jobmanager_error(message), "MISSING")
 
 
 class FlinkSessionJobController(FlinkJobController):
@@ -584,7 +486,7 @@ class FlinkSessionJobController(FlinkJobController):
             elif session_status.get("jobManagerDeploymentStatus") != "READY":
                 return  # the session cluster is still starting
         if problem:
-            await self._fail(obj, error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", problem))
+            await self._fail(obj, validation_error(problem))
             return
         assert session is not None
         labels = {
