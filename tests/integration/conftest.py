@@ -149,3 +149,16 @@ def fault_proxy(_fault_proxy_server: Any) -> Any:
     _fault_proxy_server.faults.clear()
     _fault_proxy_server.seen.clear()
     return _fault_proxy_server
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """The addresses the process and its children listen on (servers of ours: loopback only)."""
+    import psutil
+
+    family = psutil.Process(pid)
+    addresses = set()
+    for process in [family, *family.children(recursive=True)]:
+        for connection in process.net_connections(kind="inet"):
+            if connection.status == psutil.CONN_LISTEN:
+                addresses.add(connection.laddr.ip)
+    return addresses

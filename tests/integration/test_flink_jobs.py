@@ -24,6 +24,7 @@ from moka_provider.local.controllers.flink import PYTHON_DRIVER
 from moka_provider.local.install import cached_apiserver, find_binary
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.local.paths import StatePaths
+from tests.integration.conftest import listening_addresses
 
 pytestmark = pytest.mark.skipif(
     engines.missing("flink") is not None, reason="run `moka local install --engine flink` first"
@@ -322,6 +323,8 @@ def test_deleting_a_running_deployment_stops_its_processes(
     engine_python = engines.engine_program("flink", "python")
 
     pids = wait_for(workload_processes, 60, "the job's processes")
+    listening = set().union(*(listening_addresses(pid) for pid in pids if alive(pid)))
+    assert listening <= {"127.0.0.1", "::1", "::ffff:127.0.0.1"}, listening  # loopback only
     wait_for(
         lambda: (
             status_of(hook.get(FLINK_DEPLOYMENT, unique_name)).get("jobManagerDeploymentStatus")

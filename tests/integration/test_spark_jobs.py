@@ -15,7 +15,7 @@ from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.local import control_plane, processes
 from tests.conftest import REPO
-from tests.integration.conftest import SyncOrAsync
+from tests.integration.conftest import SyncOrAsync, listening_addresses
 
 WORKLOAD = REPO / "dags_examples" / "workloads" / "pyspark_pi.py"
 
@@ -159,7 +159,7 @@ def test_deleting_a_running_application_stops_its_driver(
     while not any("sleeping" in line for line in spark.read_pod_log(f"{unique_name}-driver")):
         assert time.monotonic() < deadline, "the Spark session did not start"
         time.sleep(0.3)
-    listening = _listening_addresses(pid)
+    listening = listening_addresses(pid)
     assert listening and listening <= {"127.0.0.1", "::1", "::ffff:127.0.0.1"}, listening  # loopback only
     spark.delete(SPARK_APPLICATION, unique_name)
     deadline = time.monotonic() + 30
@@ -246,16 +246,3 @@ def test_upstream_spark_examples_run_or_fail_clearly(
         assert state_of(outcomes[example]) == "FAILED"
         message = outcomes[example]["status"]["applicationState"]["errorMessage"]
         assert "does not exist on this machine" in message, message
-
-
-def _listening_addresses(pid: int) -> set[str]:
-    """The addresses the process and its children listen on."""
-    import psutil
-
-    family = psutil.Process(pid)
-    addresses = set()
-    for process in [family, *family.children(recursive=True)]:
-        for connection in process.net_connections(kind="inet"):
-            if connection.status == psutil.CONN_LISTEN:
-                addresses.add(connection.laddr.ip)
-    return addresses

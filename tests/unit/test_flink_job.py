@@ -9,6 +9,7 @@ import pytest
 
 from moka_provider.local.controllers.flink_job import (
     DEFAULT_TTL_SECONDS,
+    LOOPBACK_ONLY,
     OPERATOR_EXCEPTIONS,
     TTL_KEY,
     JobSpecError,
@@ -187,11 +188,18 @@ def test_run_options_pass_on_the_configuration_a_mini_cluster_uses_and_fix_the_r
 
     assert run_options(conf, "ab" * 16, 2, PYTHON) == {
         "execution.runtime-mode": "BATCH",
+        **LOOPBACK_ONLY,
         "parallelism.default": "2",
         "$internal.pipeline.job-id": "ab" * 16,
         "python.client.executable": str(PYTHON),
         "python.executable": str(PYTHON),
     }
+
+
+def test_a_user_cannot_make_the_mini_cluster_listen_beyond_loopback():
+    options = run_options({"rest.bind-address": "0.0.0.0"}, "ab" * 16, 1, PYTHON)
+    assert options["rest.bind-address"] == "127.0.0.1"
+    assert set(LOOPBACK_ONLY.values()) == {"127.0.0.1"}
 
 
 def test_local_run_command_is_flink_run_local_with_d_options_then_the_program():

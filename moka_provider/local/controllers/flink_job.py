@@ -113,15 +113,30 @@ def program_arguments(entry_class: str | None, program: str, args: list[str]) ->
     return [*(["-c", entry_class] if entry_class else []), program, *args]
 
 
+#: Whatever the mini cluster serves (REST, RPC, data exchange) listens on loopback only.
+LOOPBACK_ONLY = {
+    "rest.address": "127.0.0.1",
+    "rest.bind-address": "127.0.0.1",
+    "jobmanager.rpc.address": "127.0.0.1",
+    "jobmanager.bind-host": "127.0.0.1",
+    "taskmanager.host": "127.0.0.1",
+    "taskmanager.bind-host": "127.0.0.1",
+}
+
+
 def run_options(conf: dict[str, str], job_id: str, parallelism: int, python: Path) -> dict[str, str]:
     """The ``-D`` options of the run: the configuration a mini cluster uses, and what is fixed here."""
     options = {key: value for key, value in conf.items() if not key.startswith(NOT_PASSED_ON)}
-    return options | {
-        "parallelism.default": str(parallelism),
-        "$internal.pipeline.job-id": job_id,
-        "python.client.executable": str(python),
-        "python.executable": str(python),
-    }
+    return (
+        options
+        | LOOPBACK_ONLY
+        | {
+            "parallelism.default": str(parallelism),
+            "$internal.pipeline.job-id": job_id,
+            "python.client.executable": str(python),
+            "python.executable": str(python),
+        }
+    )
 
 
 def local_run_command(home: Path, options: dict[str, str], program: list[str]) -> list[str]:
