@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -134,3 +135,43 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+def test_cpu_requests_queue_pods_instead_of_oversubscribing(admin_api: Any, unique_name: str) -> None:
+    """Two pods each asking for all the machine's cores: the second waits until the first is done."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(admin_api)
+    cores = str(os.cpu_count() or 1)
+    names = [f"{unique_name}-first", f"{unique_name}-second"]
+    for name in names:
+        core.create_namespaced_pod(
+            "moka",
+            {
+                "metadata": {"name": name},
+                "spec": {
+                    "nodeName": NODE_NAME,
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "python",
+                            "command": [sys.executable, "-c", "import time; time.sleep(2)"],
+                            "resources": {"requests": {"cpu": cores}},
+                        }
+                    ],
+                },
+            },
+        )
+        time.sleep(0.05)  # creation order decides who goes first
+    try:
+        wait_for_phase(admin_api, names[0], {"Running"})
+        assert core.read_namespaced_pod(names[1], "moka").status.phase == "Pending"
+        first = wait_for_phase(admin_api, names[0], {"Succeeded"})
+        second = wait_for_phase(admin_api, names[1], {"Succeeded"})
+        first_end = first.status.container_statuses[0].state.terminated.finished_at
+        second_start = second.status.container_statuses[0].state.terminated.started_at
+        assert second_start >= first_end
+    finally:
+        for name in names:
+            core.delete_namespaced_pod(name, "moka", grace_period_seconds=0)
