@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from moka_provider.local.controllers.base import Controller
 from moka_provider.local.controllers.flink import FlinkDeploymentController, FlinkSessionJobController
+from moka_provider.local.controllers.ray import RayJobController
 from moka_provider.local.controllers.spark import SparkController
 
 CONTROLLERS: tuple[type[Controller], ...] = (
     SparkController,
     FlinkDeploymentController,
     FlinkSessionJobController,
+    RayJobController,
 )
