@@ -17,7 +17,7 @@ import pytest
 from moka_provider.engines.resources import RAY_JOB
 from moka_provider.local import control_plane, processes
 from tests.conftest import REPO
-from tests.integration.conftest import SyncOrAsync
+from tests.integration.conftest import SyncOrAsync, listening_addresses
 
 WORKLOAD = REPO / "dags_examples" / "workloads" / "ray_job.py"
 FINISHED = {"Complete", "Failed", "ValidationFailed"}
@@ -150,6 +150,9 @@ def test_ray_job_completes_with_its_output_in_the_submitter_log(
     assert head.metadata.labels["ray.io/is-ray-node"] == "yes"
     assert head.spec.containers[0].resources.requests["cpu"] == "1"
     assert "--num-cpus=1" in head.spec.containers[0].command
+    _assert_reachable_through_loopback_only(
+        int(head.status.container_statuses[0].container_id.split("//")[1])
+    )
     # Ray itself ran one job, under the RayJob's id and with its runtime environment
     jobs = _dashboard(status["dashboardURL"], "/api/jobs/")
     assert [(j["submission_id"], j["status"]) for j in jobs] == [(status["jobId"], "SUCCEEDED")]
@@ -395,3 +398,20 @@ def _descendants(pids: set[int]) -> set[int]:
         found |= new
         added = bool(new)
     return found
+
+
+def _assert_reachable_through_loopback_only(pid: int) -> None:
+    """Ray's servers sit in a network namespace with only a loopback; on this machine's network
+    the head listens on 127.0.0.1 alone (the forwarded dashboard)."""
+    import psutil
+
+    host = os.readlink("/proc/self/ns/net")
+    tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    isolated = [p for p in tree if os.readlink(f"/proc/{p.pid}/ns/net") != host]
+    assert any(p.name() == "gcs_server" for p in isolated), [p.name() for p in tree]
+    for process in isolated:
+        with open(f"/proc/{process.pid}/net/dev") as devices:
+            interfaces = {line.split(":")[0].strip() for line in devices.readlines()[2:]}
+        assert interfaces == {"lo"}, (process.name(), interfaces)
+    on_host = set().union(*(listening_addresses(p.pid) for p in tree if p not in isolated))
+    assert on_host and on_host <= {"127.0.0.1", "::1"}, on_host

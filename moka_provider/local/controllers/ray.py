@@ -38,7 +38,7 @@ import string
 from typing import Any
 
 from moka_provider.engines.resources import RAY_JOB
-from moka_provider.local import engines
+from moka_provider.local import engines, netns
 from moka_provider.local.controllers.base import (
     Controller,
     Key,
@@ -337,7 +337,7 @@ class RayJobController(Controller):
         """Initializing: start the head, wait until its dashboard answers, start the submitter."""
         if await self._suspended_or_late(job):
             return
-        if problem := engines.missing("ray"):
+        if problem := engines.missing("ray") or netns.missing_tools():
             await self._fail(job, "SubmissionFailed", problem)
             return
         namespace, status = job["metadata"]["namespace"], _status(job)
@@ -537,8 +537,11 @@ class RayJobController(Controller):
                         {
                             "name": container.get("name") or "ray-head",
                             "image": container.get("image") or "rayproject/ray",
-                            "command": head_command(
-                                str(ray), ports, cpus, head_group.get("rayStartParams") or {}
+                            # Ray's core servers listen on every interface: keep them in a network
+                            # namespace of their own, with only the dashboard forwarded to loopback.
+                            "command": netns.isolated(
+                                head_command(str(ray), ports, cpus, head_group.get("rayStartParams") or {}),
+                                [ports["dashboard"]],
                             ),
                             "env": env,
                             "ports": [
