@@ -162,3 +162,12 @@ def listening_addresses(pid: int) -> set[str]:
             if connection.status == psutil.CONN_LISTEN:
                 addresses.add(connection.laddr.ip)
     return addresses
+
+
+def process_alive(pid: int) -> bool:
+    """The process exists and has not ended (a zombie, not yet reaped, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False

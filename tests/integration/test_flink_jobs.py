@@ -24,7 +24,7 @@ from moka_provider.local.controllers.flink import PYTHON_DRIVER
 from moka_provider.local.install import cached_apiserver, find_binary
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.local.paths import StatePaths
-from tests.integration.conftest import listening_addresses
+from tests.integration.conftest import listening_addresses, process_alive
 
 pytestmark = pytest.mark.skipif(
     engines.missing("flink") is not None, reason="run `moka local install --engine flink` first"
@@ -170,13 +170,6 @@ def argv(pid: int) -> list[str]:
         return []
 
 
-def alive(pid: int) -> bool:
-    try:
-        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-
-
 def test_application_job_finishes_and_its_jobmanager_expires(
     hook: Any, core: Any, unique_name: str, cleanup: list
 ) -> None:
@@ -313,7 +306,7 @@ def test_deleting_a_running_deployment_stops_its_processes(
         if not statuses or not (statuses[0].container_id or "").startswith("moka://"):
             return None
         tree = process_tree(int(statuses[0].container_id.removeprefix("moka://")))
-        programs = {pid: argv(pid) for pid in tree if alive(pid)}
+        programs = {pid: argv(pid) for pid in tree if process_alive(pid)}
         java = any(args and args[0].endswith("java") for args in programs.values())
         python = any(
             args and args[0] == str(engine_python) and str(WORKLOAD) in args for args in programs.values()
@@ -323,7 +316,7 @@ def test_deleting_a_running_deployment_stops_its_processes(
     engine_python = engines.engine_program("flink", "python")
 
     pids = wait_for(workload_processes, 60, "the job's processes")
-    listening = set().union(*(listening_addresses(pid) for pid in pids if alive(pid)))
+    listening = set().union(*(listening_addresses(pid) for pid in pids if process_alive(pid)))
     assert listening <= {"127.0.0.1", "::1", "::ffff:127.0.0.1"}, listening  # loopback only
     wait_for(
         lambda: (
@@ -335,7 +328,7 @@ def test_deleting_a_running_deployment_stops_its_processes(
     )
     hook.delete(FLINK_DEPLOYMENT, unique_name)
     wait_for(lambda: not pod_exists(core, pod_name), 30, "the JobManager pod to go")
-    wait_for(lambda: not any(alive(pid) for pid in pids), 15, f"processes {sorted(pids)} to stop")
+    wait_for(lambda: not any(process_alive(pid) for pid in pids), 15, f"processes {sorted(pids)} to stop")
 
 
 def test_upstream_flink_examples_fail_clearly_where_they_need_an_image(

@@ -15,6 +15,7 @@ import pytest
 
 from moka_provider.local import control_plane, processes
 from moka_provider.local.paths import StatePaths
+from tests.integration.conftest import process_alive
 
 MOKA = [sys.executable, "-m", "moka_provider.local.cli"]
 
@@ -77,7 +78,7 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
     assert down.returncode == 0
     for component in ("etcd", "kube-apiserver", "kubelet", "controllers"):
         assert f"{component}: stopped" in down.stdout
-    assert all(pid and (not Path(f"/proc/{pid}").exists() or _zombie(pid)) for pid in pids)
+    assert all(pid and not process_alive(pid) for pid in pids)
     status = moka("local", "status", "--dir", str(second_instance))
     assert status.returncode == 1 and "etcd: not running" in status.stdout
 
@@ -168,13 +169,6 @@ def test_attach_to_an_existing_cluster(moka_local: Any, tmp_path: Path) -> None:
     )
 
 
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
 def test_down_stops_the_processes_of_running_pods(second_instance: Path) -> None:
     from kubernetes import client, config
 
@@ -205,4 +199,4 @@ def test_down_stops_the_processes_of_running_pods(second_instance: Path) -> None
     api.close()
     down = moka("local", "down", "--dir", str(second_instance))
     assert "stopped the processes of 1 container(s) still running" in down.stdout
-    assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+    assert not process_alive(pid)

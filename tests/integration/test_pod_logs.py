@@ -12,7 +12,7 @@ import pytest
 
 from moka_provider.exceptions import MokaApiError
 from moka_provider.local.kubelet import NODE_NAME
-from tests.integration.conftest import SyncOrAsync
+from tests.integration.conftest import SyncOrAsync, process_alive
 
 SCRIPT = """
 import sys, time
@@ -109,9 +109,9 @@ def test_deleting_a_running_pod_stops_its_process(admin_api: Any, run_pod: Calla
     pid = int(running.status.container_statuses[0].container_id.removeprefix("moka://"))
     client.CoreV1Api(admin_api).delete_namespaced_pod(pod, "moka")
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.1)
-    assert not _alive(pid)
+    assert not process_alive(pid)
     with pytest.raises(client.exceptions.ApiException) as gone:
         for _ in range(50):
             client.CoreV1Api(admin_api).read_namespaced_pod(pod, "moka")
@@ -127,14 +127,6 @@ def test_unknown_container_is_a_readable_error(
         hook.read_pod_log(pod, container="executor")
     assert error.value.status == 400
     assert "container executor is not valid" in str(error.value)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def test_cpu_requests_queue_pods_instead_of_oversubscribing(admin_api: Any, unique_name: str) -> None:

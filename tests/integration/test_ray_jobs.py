@@ -17,7 +17,7 @@ import pytest
 from moka_provider.engines.resources import RAY_JOB
 from moka_provider.local import control_plane, processes
 from tests.conftest import REPO
-from tests.integration.conftest import SyncOrAsync, listening_addresses
+from tests.integration.conftest import SyncOrAsync, listening_addresses, process_alive
 
 WORKLOAD = REPO / "dags_examples" / "workloads" / "ray_job.py"
 FINISHED = {"Complete", "Failed", "ValidationFailed"}
@@ -213,14 +213,14 @@ def test_active_deadline_stops_the_job(
     created(ray_job(unique_name, "2", "--sleep", "120", activeDeadlineSeconds=15, backoffLimit=2))
     job = wait_for(ray, unique_name, lambda j: (j.get("status") or {}).get("jobStatus") == "RUNNING")
     driver = _driver_pid(job)
-    assert _alive(driver)
+    assert process_alive(driver)
     job = wait_for(ray, unique_name, in_states(*FINISHED))
     status = job["status"]
     assert deployment_status(job) == "Failed" and status["reason"] == "DeadlineExceeded", status
     assert "ActiveDeadlineSeconds: 15" in status["message"]
     assert status["failed"] == 1, "a deadline is not retried"
     deadline = time.monotonic() + 10
-    while _alive(driver):
+    while process_alive(driver):
         assert time.monotonic() < deadline, "the job's driver outlived the deadline"
         time.sleep(0.2)
     jobs = _dashboard(status["dashboardURL"], f"/api/jobs/{status['jobId']}")
@@ -243,9 +243,9 @@ def test_deleting_a_running_job_stops_its_processes_and_removes_its_pods(
     assert driver in pids and len(pids) > 6, "expected the head's Ray processes, the driver, the submitter"
     ray.delete(RAY_JOB, unique_name)
     deadline = time.monotonic() + 30
-    while {pid for pid in pids if _alive(pid)} or _pods(admin_api, unique_name):
+    while {pid for pid in pids if process_alive(pid)} or _pods(admin_api, unique_name):
         assert time.monotonic() < deadline, (
-            f"still running: {[_cmdline(pid) for pid in pids if _alive(pid)]}, pods: {_pods(admin_api, unique_name)}"
+            f"still running: {[_cmdline(pid) for pid in pids if process_alive(pid)]}, pods: {_pods(admin_api, unique_name)}"
         )
         time.sleep(0.2)
 
@@ -374,13 +374,6 @@ def _delete_and_wait(ray: SyncOrAsync, admin_api: Any, name: str, timeout: float
     while _pods(admin_api, name):
         assert time.monotonic() < deadline, f"pods of {name} still there: {_pods(admin_api, name)}"
         time.sleep(0.2)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def _descendants(pids: set[int]) -> set[int]:

@@ -15,7 +15,7 @@ from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.local import control_plane, processes
 from tests.conftest import REPO
-from tests.integration.conftest import SyncOrAsync, listening_addresses
+from tests.integration.conftest import SyncOrAsync, listening_addresses, process_alive
 
 WORKLOAD = REPO / "dags_examples" / "workloads" / "pyspark_pi.py"
 
@@ -154,7 +154,7 @@ def test_deleting_a_running_application_stops_its_driver(
     wait_for(spark, unique_name, {"RUNNING"})
     pod = client.CoreV1Api(admin_api).read_namespaced_pod(f"{unique_name}-driver", "moka")
     pid = int(pod.status.container_statuses[0].container_id.removeprefix("moka://"))
-    assert _alive(pid)
+    assert process_alive(pid)
     deadline = time.monotonic() + 60
     while not any("sleeping" in line for line in spark.read_pod_log(f"{unique_name}-driver")):
         assert time.monotonic() < deadline, "the Spark session did not start"
@@ -163,9 +163,9 @@ def test_deleting_a_running_application_stops_its_driver(
     assert listening and listening <= {"127.0.0.1", "::1", "::ffff:127.0.0.1"}, listening  # loopback only
     spark.delete(SPARK_APPLICATION, unique_name)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (_alive(pid) or _pods(admin_api, unique_name)):
+    while time.monotonic() < deadline and (process_alive(pid) or _pods(admin_api, unique_name)):
         time.sleep(0.2)
-    assert not _alive(pid), "the driver process outlived its application"
+    assert not process_alive(pid), "the driver process outlived its application"
     assert _pods(admin_api, unique_name) == []
 
 
@@ -217,14 +217,6 @@ def _pods(admin_api: Any, name: str) -> list[str]:
         "moka", label_selector=f"sparkoperator.k8s.io/app-name={name}"
     )
     return [pod.metadata.name for pod in pods.items]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 def test_upstream_spark_examples_run_or_fail_clearly(
