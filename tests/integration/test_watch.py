@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,17 @@ from tests.integration.conftest import SyncOrAsync, spark_app
 from tests.integration.fault_proxy import Fault
 
 FAST = RetryPolicy(attempts=4, initial_wait=0.05, max_wait=0.2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def controllers_paused(moka_local: Any) -> Iterator[None]:
+    """These tests count every change to their objects: keep the local operators from making any."""
+    from moka_provider.local import control_plane, processes
+
+    paths, _ = moka_local
+    processes.stop(paths.component("controllers"))
+    yield
+    control_plane.start_controllers(paths)
 
 
 def mutate_later(name: str, patches: int, delay: float = 0.5, then_delete: bool = False) -> threading.Thread:
