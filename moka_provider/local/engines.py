@@ -56,6 +56,12 @@ def install_engine(engine: str, log: Log = print) -> Path:
         if not is_debian_like():
             raise InstallError(f"{engine} needs Java 17+ on PATH; install a JRE and try again")
         apt_install((JAVA_PACKAGE,), log)
+    if engine == "ray" and is_debian_like():  # heads run in a network namespace: see netns.py
+        tools = {"unshare": "util-linux", "ip": "iproute2"}
+        if missing_packages := tuple(
+            package for tool, package in tools.items() if shutil.which(tool) is None
+        ):
+            apt_install(missing_packages, log)
     target = engine_dir(engine)
     marker = target / ".installed"
     if marker.exists() and marker.read_text().strip() == " ".join(ENGINE_PACKAGES[engine]):
