@@ -82,17 +82,19 @@ def test_connection_form_has_moka_fields(airflow_env: dict[str, str]) -> None:
     assert form["behaviour"]["placeholders"]["extra__moka__spark_history_url"].endswith("{spark_app_id}")
 
 
-def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
+def run_dag(airflow_env: dict[str, str], dag_id: str) -> str:
+    """``airflow dags test DAG_ID``: assert the run succeeded, return its output."""
     result = subprocess.run(
-        [AIRFLOW, "dags", "test", "moka_hook_roundtrip"],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [AIRFLOW, "dags", "test", dag_id], env=airflow_env, capture_output=True, text=True, timeout=300
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "state=success" in output
+    return output
+
+
+def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
+    output = run_dag(airflow_env, "moka_hook_roundtrip")
     assert "SparkApplication moka/spark-pi-" in output and "type=Scala" in output  # read back from the server
     assert "deleted SparkApplication spark-pi-" in output
     leftovers = SyncOrAsync("sync").list(
@@ -102,16 +104,7 @@ def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
 
 
 def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [AIRFLOW, "dags", "test", "moka_spark_pi"],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    assert "state=success" in output
+    output = run_dag(airflow_env, "moka_spark_pi")
     for state in ("SUBMITTED", "RUNNING", "COMPLETED"):
         assert f": {state}\n" in output
     assert "  | Pi is roughly 3.1" in output  # the job's own output, from the driver log
