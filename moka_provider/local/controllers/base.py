@@ -122,13 +122,32 @@ class Controller(ABC):
             self.objects[(namespace, name)] = updated
         return updated
 
-    async def create_pod(self, namespace: str, pod: dict[str, Any]) -> None:
-        """Create a pod on the local Node (an existing one of that name is left as it is)."""
+    async def create_pod(
+        self,
+        owner: dict[str, Any],
+        name: str,
+        labels: dict[str, str],
+        container: dict[str, Any],
+        *,
+        annotations: dict[str, str] | None = None,
+    ) -> None:
+        """Create a pod of ``owner`` (one container, never restarted) on the local Node; an
+        existing pod of that name is left as it is, which makes a repeated step harmless."""
         from kubernetes_asyncio.client.exceptions import ApiException
 
-        pod["spec"]["nodeName"] = self.node_name
+        metadata: dict[str, Any] = {
+            "name": name,
+            "labels": labels,
+            "ownerReferences": [owner_reference(owner)],
+        }
+        if annotations:
+            metadata["annotations"] = annotations
+        pod = {
+            "metadata": metadata,
+            "spec": {"nodeName": self.node_name, "restartPolicy": "Never", "containers": [container]},
+        }
         try:
-            await self.core.create_namespaced_pod(namespace, pod)
+            await self.core.create_namespaced_pod(owner["metadata"]["namespace"], pod)
         except ApiException as error:
             if error.status != 409:
                 raise

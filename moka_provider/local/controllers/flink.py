@@ -43,7 +43,6 @@ from moka_provider.local.controllers.base import (
     Controller,
     container_termination,
     now,
-    owner_reference,
     parse_timestamp,
 )
 from moka_provider.local.controllers.flink_job import (
@@ -189,27 +188,17 @@ class FlinkJobController(Controller):
             await self._fail(obj, validation_error(str(error)))
             return
         await self.create_pod(
-            obj["metadata"]["namespace"],
+            obj,
+            self.pod_name(obj),
+            labels,
             {
-                "metadata": {
-                    "name": self.pod_name(obj),
-                    "labels": labels,
-                    "annotations": {"moka.local/flink-job-id": job_id},
-                    "ownerReferences": [owner_reference(obj)],
-                },
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": "flink-main-container",
-                            "image": obj["spec"].get("image") or "flink",
-                            "command": command,
-                            "env": [{"name": "FLINK_LOG_DIR", "value": "log"}],
-                            "resources": {"requests": {"cpu": str(parallelism)}},
-                        }
-                    ],
-                },
+                "name": "flink-main-container",
+                "image": obj["spec"].get("image") or "flink",
+                "command": command,
+                "env": [{"name": "FLINK_LOG_DIR", "value": "log"}],
+                "resources": {"requests": {"cpu": str(parallelism)}},
             },
+            annotations={"moka.local/flink-job-id": job_id},
         )
         spec_json = json.dumps(obj["spec"], sort_keys=True)
         await self.set_status(
@@ -375,23 +364,13 @@ class FlinkDeploymentController(FlinkJobController):
             await self._fail(obj, validation_error(str(problem)))
             return
         await self.create_pod(
-            obj["metadata"]["namespace"],
+            obj,
+            self.pod_name(obj),
+            self.labels(obj),
             {
-                "metadata": {
-                    "name": self.pod_name(obj),
-                    "labels": self.labels(obj),
-                    "ownerReferences": [owner_reference(obj)],
-                },
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": "flink-main-container",
-                            "image": obj["spec"].get("image") or "flink",
-                            "command": [str(python), "-c", *SESSION_PLACEHOLDER],
-                        }
-                    ],
-                },
+                "name": "flink-main-container",
+                "image": obj["spec"].get("image") or "flink",
+                "command": [str(python), "-c", *SESSION_PLACEHOLDER],
             },
         )
         await self.set_status(obj, {"lifecycleState": "DEPLOYED", **self._jobmanager("DEPLOYING")})

@@ -45,7 +45,6 @@ from moka_provider.local.controllers.base import (
     container_termination,
     key_of,
     now,
-    owner_reference,
     parse_timestamp,
     timestamp,
 )
@@ -528,29 +527,21 @@ class RayJobController(Controller):
             {"name": "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S", "value": "0"},
         ]
         await self.create_pod(
-            job["metadata"]["namespace"],
+            job,
+            name,
+            labels,
             {
-                "metadata": {"name": name, "labels": labels, "ownerReferences": [owner_reference(job)]},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": container.get("name") or "ray-head",
-                            "image": container.get("image") or "rayproject/ray",
-                            # Ray's core servers listen on every interface: keep them in a network
-                            # namespace of their own, with only the dashboard forwarded to loopback.
-                            "command": netns.isolated(
-                                head_command(str(ray), ports, cpus, head_group.get("rayStartParams") or {}),
-                                [ports["dashboard"]],
-                            ),
-                            "env": env,
-                            "ports": [
-                                {"name": port, "containerPort": number} for port, number in ports.items()
-                            ],
-                            "resources": {"requests": {"cpu": str(cpus)}},
-                        }
-                    ],
-                },
+                "name": container.get("name") or "ray-head",
+                "image": container.get("image") or "rayproject/ray",
+                # Ray's core servers listen on every interface: keep them in a network namespace
+                # of their own, with only the dashboard forwarded to loopback.
+                "command": netns.isolated(
+                    head_command(str(ray), ports, cpus, head_group.get("rayStartParams") or {}),
+                    [ports["dashboard"]],
+                ),
+                "env": env,
+                "ports": [{"name": port, "containerPort": number} for port, number in ports.items()],
+                "resources": {"requests": {"cpu": str(cpus)}},
             },
         )
 
@@ -576,25 +567,15 @@ class RayJobController(Controller):
             {"name": "RAY_JOB_SUBMISSION_ID", "value": job_id},
         ]
         await self.create_pod(
-            job["metadata"]["namespace"],
+            job,
+            submitter_pod_name(job, job_id),
+            labels,
             {
-                "metadata": {
-                    "name": submitter_pod_name(job, job_id),
-                    "labels": labels,
-                    "ownerReferences": [owner_reference(job)],
-                },
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": container.get("name") or "ray-job-submitter",
-                            "image": container.get("image") or "rayproject/ray",
-                            "command": command,
-                            "args": container.get("args") or [],
-                            "env": env,
-                        }
-                    ],
-                },
+                "name": container.get("name") or "ray-job-submitter",
+                "image": container.get("image") or "rayproject/ray",
+                "command": command,
+                "args": container.get("args") or [],
+                "env": env,
             },
         )
 

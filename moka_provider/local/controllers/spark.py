@@ -24,7 +24,6 @@ from moka_provider.local.controllers.base import (
     Controller,
     container_termination,
     now,
-    owner_reference,
     parse_timestamp,
     timestamp,
 )
@@ -191,21 +190,15 @@ class SparkController(Controller):
             "sparkoperator.k8s.io/submission-id": submission_id,
         }
         await self.create_pod(
-            namespace,
+            app,
+            driver,
+            labels,
             {
-                "metadata": {"name": driver, "labels": labels, "ownerReferences": [owner_reference(app)]},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": "spark-kubernetes-driver",
-                            "image": spec.get("image") or "spark",
-                            "command": submit_command(app, app_id, str(spark_submit), parallelism),
-                            "env": env,
-                            "resources": {"requests": {"cpu": str(parallelism)}},
-                        }
-                    ],
-                },
+                "name": "spark-kubernetes-driver",
+                "image": spec.get("image") or "spark",
+                "command": submit_command(app, app_id, str(spark_submit), parallelism),
+                "env": env,
+                "resources": {"requests": {"cpu": str(parallelism)}},
             },
         )
         await self.set_status(
