@@ -32,6 +32,17 @@ ALL_LINES = [
 ]
 
 
+def local_pod(name: str, container: str, command: list[str], cpu: str | None = None) -> dict[str, Any]:
+    """A one-container pod bound to the local Node."""
+    spec: dict[str, Any] = {"name": container, "image": "python", "command": command}
+    if cpu is not None:
+        spec["resources"] = {"requests": {"cpu": cpu}}
+    return {
+        "metadata": {"name": name},
+        "spec": {"nodeName": NODE_NAME, "restartPolicy": "Never", "containers": [spec]},
+    }
+
+
 @pytest.fixture
 def run_pod(moka_local: Any, admin_api: Any, unique_name: str) -> Iterator[Callable[..., str]]:
     """Create a pod on the local Node running SCRIPT with the given exit code."""
@@ -42,21 +53,7 @@ def run_pod(moka_local: Any, admin_api: Any, unique_name: str) -> Iterator[Calla
 
     def create(exit_code: int = 0, name: str = unique_name) -> str:
         core.create_namespaced_pod(
-            "moka",
-            {
-                "metadata": {"name": name},
-                "spec": {
-                    "nodeName": NODE_NAME,
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": "driver",
-                            "image": "python",
-                            "command": [sys.executable, "-c", SCRIPT, str(exit_code)],
-                        }
-                    ],
-                },
-            },
+            "moka", local_pod(name, "driver", [sys.executable, "-c", SCRIPT, str(exit_code)])
         )
         created.append(name)
         return name
@@ -137,24 +134,8 @@ def test_cpu_requests_queue_pods_instead_of_oversubscribing(admin_api: Any, uniq
     cores = str(os.cpu_count() or 1)
     names = [f"{unique_name}-first", f"{unique_name}-second"]
     for name in names:
-        core.create_namespaced_pod(
-            "moka",
-            {
-                "metadata": {"name": name},
-                "spec": {
-                    "nodeName": NODE_NAME,
-                    "restartPolicy": "Never",
-                    "containers": [
-                        {
-                            "name": "main",
-                            "image": "python",
-                            "command": [sys.executable, "-c", "import time; time.sleep(2)"],
-                            "resources": {"requests": {"cpu": cores}},
-                        }
-                    ],
-                },
-            },
-        )
+        command = [sys.executable, "-c", "import time; time.sleep(2)"]
+        core.create_namespaced_pod("moka", local_pod(name, "main", command, cpu=cores))
         time.sleep(0.05)  # creation order decides who goes first
     try:
         wait_for_phase(admin_api, names[0], {"Running"})
