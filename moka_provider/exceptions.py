@@ -73,3 +73,19 @@ class MokaApiError(AirflowException):
 
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class MokaJobSpecError(AirflowException, ValueError):
+    """An operator argument (or the resource built from it) cannot make a valid job.
+
+    Raised before anything is submitted. ``argument`` names what the DAG author wrote (``driver``,
+    ``spark_conf['spark.x']``, ``spec_overrides``, ...) so the message points at the line to fix.
+    """
+
+    def __init__(self, argument: str, problem: str) -> None:
+        self.argument = argument
+        self.problem = problem
+        super().__init__(f"argument {argument!r}: {problem}")
+
+    def __reduce__(self):
+        return (self.__class__, (self.argument, self.problem))

@@ -108,6 +108,14 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["moka_provider.hooks.moka", "moka_provider.hooks.moka_async"],
             }
         ],
+        "operators": [{"integration-name": "Moka", "python-modules": ["moka_provider.operators.spark"]}],
+        "triggers": [{"integration-name": "Moka", "python-modules": ["moka_provider.triggers.job"]}],
+        # Keep in step with moka_provider.links.job_links.ALL_LINKS (a unit test checks).
+        "extra-links": [
+            "moka_provider.links.job_links.MokaUILink",
+            "moka_provider.links.job_links.JobLogLink",
+            "moka_provider.links.job_links.SparkUILink",
+        ],
         "connection-types": [
             {
                 "hook-class-name": "moka_provider.hooks.moka.MokaHook",

@@ -106,7 +106,7 @@ class MokaSettings:
         template = self.images.get(engine)
         return template.format(arch=architecture) if template else None
 
-    def link(self, kind: str, **params: str | None) -> str | None:
+    def link(self, kind: str, /, **params: str | None) -> str | None:
         """The URL of link ``kind`` for these parameters.
 
         ``None`` when the connection has no template for it, or when the template needs a parameter

@@ -5,11 +5,17 @@ output line prefixed with its RFC 3339 UTC timestamp (as container runtimes keep
 ``sinceSeconds`` / ``sinceTime`` / ``timestamps`` can be answered). A ``<container>.exit`` file
 appears when the container has ended, which is when a followed log ends. Pure file logic: the
 HTTP side is :mod:`.kubelet`.
+
+The log archive stands in for what Fluent Bit does on Moka (ship every pod's log to an object
+store, where it outlives the pod): :func:`archive_pod_log` copies a pod's log, without the
+timestamps, to ``<archive dir>/<namespace>/<pod>.log``, which the ``log_archive_url`` of a
+`moka local` connection points at.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +34,45 @@ def stamp(line: str, at: datetime.datetime | None = None) -> str:
     """A log-file line: ``<timestamp> <text>`` (the text without its newline)."""
     when = (at or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return f"{when} {line.rstrip(chr(10))}\n"
+
+
+def archive_path(archive_dir: Path, namespace: str, pod: str) -> Path:
+    return archive_dir / namespace / f"{pod}.log"
+
+
+def archive_pod_log(
+    pods_dir: Path, archive_dir: Path, namespace: str, pod: str, containers: Iterable[str]
+) -> Path | None:
+    """Copy the pod's container logs, without their timestamps, to its archive file; return that.
+
+    One file per pod. Local pods have one container; the logs of several are appended in
+    container-name order, with nothing marking where one ends. A container without a log file is
+    skipped; a pod with none (it never started here) writes nothing and returns ``None``. The file
+    is replaced atomically, so archiving again (the pod ended, then was deleted) just rewrites it.
+    """
+    logs = [
+        path for name in sorted(containers) if (path := log_path(pods_dir, namespace, pod, name)).exists()
+    ]
+    if not logs:
+        return None
+    target = archive_path(archive_dir, namespace, pod)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")  # no pod name starts with a dot
+    try:
+        with partial.open("wb") as out:
+            for path in logs:
+                with path.open("rb") as log:
+                    out.writelines(_unstamped(line) for line in log)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _unstamped(line: bytes) -> bytes:
+    """A log-file line as the container wrote it (bytes, so that any encoding passes unchanged)."""
+    return line.split(b" ", 1)[1] if b" " in line else line
 
 
 @dataclass(frozen=True)

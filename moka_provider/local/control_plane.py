@@ -179,7 +179,10 @@ def env_lines(paths: StatePaths) -> list[str]:
     state = LocalState.load(paths)
     if state is None or not paths.kubeconfig.exists():
         raise LocalError(f"moka local has not been brought up in {paths.root}: run `moka local up` first")
-    uri = connection_uri(paths.kubeconfig, state.namespace)
+    local = state.mode == "embedded"  # else the cluster's own kubelets and operators run the jobs
+    uri = connection_uri(
+        paths.kubeconfig, state.namespace, paths.log_archive if local else None, local_engines=local
+    )
     return [
         f"export KUBECONFIG={shlex.quote(str(paths.kubeconfig))}",
         f"export AIRFLOW_CONN_MOKA_DEFAULT={shlex.quote(uri)}",

@@ -9,7 +9,9 @@ says this command.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +25,8 @@ ENGINE_PACKAGES = {
     "flink": ["apache-flink>=1.19"],
     "ray": ["ray[default]>=2.9"],
 }
+#: The distribution of each engine's virtualenv whose version is the engine's version.
+ENGINE_DISTRIBUTIONS = {"spark": "pyspark", "flink": "apache-flink", "ray": "ray"}
 #: Engines that run on a JVM, and the Debian package that provides one.
 JVM_ENGINES = {"spark", "flink"}
 JAVA_PACKAGE = "openjdk-17-jre-headless"
@@ -81,3 +85,37 @@ def package_dir(engine: str, package: str) -> Path | None:
     for candidate in sorted((engine_dir(engine) / "lib").glob(f"python3*/site-packages/{package}")):
         return candidate
     return None
+
+
+def engine_version(engine: str) -> str:
+    """The version of ``engine`` that local jobs run with: the one installed in its virtualenv, or
+    before it is installed the lowest one ``moka local install`` accepts (``ENGINE_PACKAGES``)."""
+    if (engine_dir(engine) / ".installed").exists():
+        name = ENGINE_DISTRIBUTIONS[engine]
+        for site_packages in sorted((engine_dir(engine) / "lib").glob("python3*/site-packages")):
+            for distribution in importlib.metadata.distributions(name=name, path=[str(site_packages)]):
+                return distribution.version
+    lowest = re.search(r">=\s*([0-9]+(?:\.[0-9]+)*)", ENGINE_PACKAGES[engine][0])
+    if lowest is None:
+        raise ValueError(f"no lowest version in {ENGINE_PACKAGES[engine][0]!r}")
+    parts = lowest.group(1).split(".")
+    return ".".join([*parts, "0", "0"][: max(3, len(parts))])  # "3.5" is release 3.5.0
+
+
+def connection_extras() -> dict[str, str]:
+    """The engine defaults of a `moka local` connection: ``<engine>_version`` and ``<engine>_image``.
+
+    Versions are written as the resources want them (Flink's ``flinkVersion`` is ``v<major>_<minor>``).
+    Image names follow the ``{arch}`` convention of Moka's multi-architecture images; the local
+    kubelet runs every container as a local process and ignores them.
+    """
+    extras = {}
+    for engine in ENGINE_PACKAGES:
+        version = engine_version(engine)
+        if engine == "flink":
+            major, minor, *_ = [*version.split("."), "0"]
+            extras["flink_version"] = f"v{major}_{minor}"
+        else:
+            extras[f"{engine}_version"] = version
+        extras[f"{engine}_image"] = f"moka-local/{engine}:{version}-{{arch}}"
+    return extras

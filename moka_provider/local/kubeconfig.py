@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import yaml
+
+from moka_provider.local.engines import connection_extras
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,32 @@ def write_kubeconfig(path: Path, config: dict) -> None:
     tmp.replace(path)
 
 
-def connection_uri(kubeconfig: Path, namespace: str) -> str:
-    """An ``AIRFLOW_CONN_*`` value for a ``moka`` connection using ``kubeconfig``."""
-    return "moka://?" + urlencode({"kube_config_path": str(kubeconfig), "namespace": namespace})
+def connection_uri(
+    kubeconfig: Path, namespace: str, log_archive: Path | None = None, *, local_engines: bool = True
+) -> str:
+    """An ``AIRFLOW_CONN_*`` value for a ``moka`` connection using ``kubeconfig``.
+
+    ``log_archive``: the directory where the local kubelet archives pods' logs, given as the
+    connection's ``log_archive_url`` (``file://<log_archive>/{namespace}/{pod}.log``).
+    ``local_engines``: add the versions and images of the engines `moka local` runs jobs with
+    (:func:`.engines.connection_extras`); not when the jobs run on a cluster's own operators.
+    """
+    extras = {"kube_config_path": str(kubeconfig)}
+    if log_archive is not None:
+        # A URL of the directory (characters such as braces or spaces in it escaped), then the template.
+        extras["log_archive_url"] = log_archive.absolute().as_uri() + "/{namespace}/{pod}.log"
+    if local_engines:
+        extras.update(connection_extras())
+    extras["namespace"] = namespace  # last: tests name another namespace by appending to the URI
+    return "moka://?" + urlencode({name: _as_text(value) for name, value in extras.items()})
+
+
+def _as_text(value: str) -> str:
+    """A URI query value that Airflow reads back as ``value``: Airflow reads a value that parses as
+    JSON as JSON (a namespace "2024" as a number, "null" as nothing), so such a value goes as a
+    JSON string."""
+    try:
+        json.loads(value)
+    except ValueError:
+        return value
+    return json.dumps(value)

@@ -153,7 +153,7 @@ async def _run_pods(paths: StatePaths) -> AsyncIterator[None]:
     from moka_provider.local.pod_runner import PodRunner
 
     api_client = await config.new_client_from_config(config_file=str(paths.admin_kubeconfig))
-    task = asyncio.create_task(PodRunner(api_client, paths.pods, NODE_NAME).run_forever())
+    task = asyncio.create_task(PodRunner(api_client, paths.pods, paths.log_archive, NODE_NAME).run_forever())
     yield
     task.cancel()
     await api_client.close()

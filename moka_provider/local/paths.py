@@ -51,6 +51,12 @@ class StatePaths:
         return self.root / "pods"
 
     @property
+    def log_archive(self) -> Path:
+        """Pods' logs kept after the pods are gone, as Fluent Bit keeps them on Moka (see
+        ``container_logs.archive_pod_log``); a ``moka local`` connection's ``log_archive_url``."""
+        return self.root / "log-archive"
+
+    @property
     def state_file(self) -> Path:
         return self.root / "state.json"
 
@@ -73,7 +79,7 @@ class StatePaths:
         return Tracked(name, self.run / f"{name}.pid", self.logs / f"{name}.log")
 
     def create(self) -> None:
-        for directory in (self.root, self.pki, self.logs, self.run, self.pods):
+        for directory in (self.root, self.pki, self.logs, self.run, self.pods, self.log_archive):
             directory.mkdir(parents=True, exist_ok=True)
         self.pki.chmod(0o700)
 

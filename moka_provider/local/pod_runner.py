@@ -10,6 +10,11 @@ Every pass it lists the pods bound to the Node and, for each:
 - a pod being deleted has its processes stopped (SIGTERM, then SIGKILL after the grace period)
   and is then removed for good, as a kubelet confirms a deletion.
 
+A pod's log is copied to the log archive (:func:`.container_logs.archive_pod_log`) when its
+containers have all ended, before it is reported so, and again when it is removed, before its
+files go (a pod deleted while running leaves the log it wrote so far): as Fluent Bit keeps a
+pod's log on Moka once the pod is gone.
+
 Processes survive a kubelet restart: the shims keep logging and record the exit, and the next
 pass picks them up from their files. Only ``command``/``args``/``env`` (values and the pod's own
 name and namespace) and ``resources.requests.cpu`` of a container are used; images are not.
@@ -28,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from moka_provider.local import processes
-from moka_provider.local.container_logs import exit_path, log_path
+from moka_provider.local.container_logs import archive_pod_log, exit_path, log_path
 from moka_provider.local.processes import Tracked
 from moka_provider.local.shim import now, record_exit
 
@@ -99,11 +104,14 @@ def cpu_request(pod: dict[str, Any]) -> float:
 
 
 class PodRunner:
-    def __init__(self, api_client: Any, pods_dir: Path, node_name: str, cpus: float | None = None) -> None:
+    def __init__(
+        self, api_client: Any, pods_dir: Path, archive_dir: Path, node_name: str, cpus: float | None = None
+    ) -> None:
         from kubernetes_asyncio import client
 
         self.core = client.CoreV1Api(api_client)
         self.pods_dir = pods_dir
+        self.archive_dir = archive_dir
         self.node_name = node_name
         self.cpus = cpus if cpus is not None else float(os.cpu_count() or 1)
 
@@ -158,6 +166,7 @@ class PodRunner:
         directory = self.pods_dir / meta["namespace"] / meta["name"]
         if directory.exists():  # an earlier pod of the same name
             self._stop_processes(meta["namespace"], meta["name"])
+            self._archive(meta["namespace"], meta["name"])
             shutil.rmtree(directory, ignore_errors=True)
         (directory / "work").mkdir(parents=True)
         (directory / "uid").write_text(meta["uid"])
@@ -215,6 +224,8 @@ class PodRunner:
                 if pid is None and not files.exit.exists():  # the shim died without a record
                     record_exit(files.exit, 137, "Error", now(), "the container's process disappeared")
         phase = ("Failed" if failed else "Succeeded") if all_done else "Running"
+        if all_done:  # before the phase says so: a finished pod's log is in the archive
+            await asyncio.to_thread(self._archive, pod["metadata"]["namespace"], pod["metadata"]["name"])
         status = {
             "phase": phase,
             "hostIP": "127.0.0.1",
@@ -237,6 +248,7 @@ class PodRunner:
         meta = pod["metadata"]
         grace = float(meta.get("deletionGracePeriodSeconds") or 0)
         await asyncio.to_thread(self._stop_processes, meta["namespace"], meta["name"], grace)
+        await asyncio.to_thread(self._archive, meta["namespace"], meta["name"])
         shutil.rmtree(self.pods_dir / meta["namespace"] / meta["name"], ignore_errors=True)
         from kubernetes_asyncio import client
         from kubernetes_asyncio.client.exceptions import ApiException
@@ -259,12 +271,25 @@ class PodRunner:
                 ContainerFiles(self.pods_dir, namespace, pod, container).tracked, grace=min(grace, 30)
             )
 
+    def _archive(self, namespace: str, pod: str) -> None:
+        """Copy the log of the pod that ran here under this name to the archive (its containers
+        are the log files in its directory: the spec of a pod deleted meanwhile is not at hand)."""
+        directory = self.pods_dir / namespace / pod
+        containers = [
+            path.name.removesuffix(".log")
+            for path in directory.glob("*.log")
+            if not path.name.endswith(".shim.log")  # a shim's own log (container names have no dots)
+        ]
+        archive_pod_log(self.pods_dir, self.archive_dir, namespace, pod, containers)
+
     def _clean_leftovers(self, known: set[tuple[str, str]]) -> None:
-        """Pods deleted while the kubelet was away: stop their processes, drop their files."""
+        """Pods deleted while the kubelet was away: stop their processes, archive their logs, drop
+        their files."""
         if not self.pods_dir.exists():
             return
         for namespace_dir in self.pods_dir.iterdir():
             for pod_dir in namespace_dir.iterdir() if namespace_dir.is_dir() else []:
                 if (namespace_dir.name, pod_dir.name) not in known and (pod_dir / "uid").exists():
                     self._stop_processes(namespace_dir.name, pod_dir.name, 0)
+                    self._archive(namespace_dir.name, pod_dir.name)
                     shutil.rmtree(pod_dir, ignore_errors=True)

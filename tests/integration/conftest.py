@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +32,9 @@ def moka_local(
 ) -> Iterator[tuple[StatePaths, control_plane.LocalState]]:
     paths = StatePaths(tmp_path_factory.mktemp("moka-local"))
     state = control_plane.up(paths, log=log.info)
-    os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(paths.kubeconfig, state.namespace)
+    os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(
+        paths.kubeconfig, state.namespace, paths.log_archive
+    )
     os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
     yield paths, state
     control_plane.down(paths, log=log.info)
@@ -138,7 +142,7 @@ def _fault_proxy_server(moka_local: Any, tmp_path_factory: pytest.TempPathFactor
     paths, state = moka_local
     proxy = FaultProxy(paths, state.server).start()
     kubeconfig = kubeconfig_through(proxy, paths.kubeconfig, tmp_path_factory.mktemp("proxy") / "kubeconfig")
-    os.environ["AIRFLOW_CONN_MOKA_FAULTY"] = connection_uri(kubeconfig, state.namespace)
+    os.environ["AIRFLOW_CONN_MOKA_FAULTY"] = connection_uri(kubeconfig, state.namespace, paths.log_archive)
     yield proxy
     proxy.stop()
 
@@ -171,3 +175,42 @@ def process_alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+
+
+def airflow_home(home: Path, dags_folder: Path, shared_dir: Path, **extra_env: str) -> dict[str, str]:
+    """The environment of an Airflow home in ``home`` with a migrated metadata database."""
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "MOKA_SHARED_DIR": str(shared_dir),
+        **extra_env,
+    }
+    migrated = subprocess.run(
+        [AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    return env
+
+
+def run_dag(
+    airflow_env: dict[str, str], dag_id: str, *args: str, succeed: bool = True, timeout: float = 300
+) -> str:
+    """``airflow dags test DAG_ID [ARGS]``: its output, after asserting the run's final state."""
+    result = subprocess.run(
+        [AIRFLOW, "dags", "test", dag_id, *args],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    output = result.stdout + result.stderr
+    if succeed:
+        assert result.returncode == 0 and "state=success" in output, output[-4000:]
+    else:
+        assert "state=failed" in output, output[-4000:]
+    return output

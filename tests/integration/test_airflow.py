@@ -13,9 +13,7 @@ import pytest
 
 from moka_provider.engines.resources import SPARK_APPLICATION
 from tests.conftest import REPO
-from tests.integration.conftest import SyncOrAsync
-
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
+from tests.integration.conftest import AIRFLOW, SyncOrAsync, airflow_home, run_dag
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +21,7 @@ def airflow_env(
     moka_local: Any, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
 ) -> dict[str, str]:
     """An Airflow home with a migrated metadata database and the example DAGs folder."""
-    home = tmp_path_factory.mktemp("airflow")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags_examples"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "MOKA_SHARED_DIR": str(shared_dir),
-    }
-    migrated = subprocess.run(
-        [AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    return env
+    return airflow_home(tmp_path_factory.mktemp("airflow"), REPO / "dags_examples", shared_dir)
 
 
 def test_airflow_lists_the_provider_and_its_connection_type(airflow_env: dict[str, str]) -> None:
@@ -80,17 +66,6 @@ def test_connection_form_has_moka_fields(airflow_env: dict[str, str]) -> None:
     assert form["sensitive"]["extra__moka__namespace"] is False
     assert set(form["behaviour"]["hidden_fields"]) == {"host", "schema", "login", "password", "port"}
     assert form["behaviour"]["placeholders"]["extra__moka__spark_history_url"].endswith("{spark_app_id}")
-
-
-def run_dag(airflow_env: dict[str, str], dag_id: str) -> str:
-    """``airflow dags test DAG_ID``: assert the run succeeded, return its output."""
-    result = subprocess.run(
-        [AIRFLOW, "dags", "test", dag_id], env=airflow_env, capture_output=True, text=True, timeout=300
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    assert "state=success" in output
-    return output
 
 
 def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:

@@ -6,7 +6,10 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import pytest
 
@@ -148,3 +151,62 @@ def test_cpu_requests_queue_pods_instead_of_oversubscribing(admin_api: Any, uniq
     finally:
         for name in names:
             core.delete_namespaced_pod(name, "moka", grace_period_seconds=0)
+
+
+def archived_log(pod: str) -> Path:
+    """Where the ``moka_default`` connection's ``log_archive_url`` puts the pod's log."""
+    from moka_provider.hooks.moka import MokaHook
+
+    url = MokaHook().settings.link("log_archive", namespace="moka", name="unused", pod=pod)
+    assert url is not None and url.startswith("file://")
+    return Path(url2pathname(urlparse(url).path))
+
+
+def wait_until_deleted(admin_api: Any, name: str, timeout: float = 15) -> None:
+    from kubernetes import client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            client.CoreV1Api(admin_api).read_namespaced_pod(name, "moka")
+        except client.exceptions.ApiException as error:
+            assert error.status == 404
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"pod {name} still there after {timeout}s")
+
+
+def test_finished_and_deleted_pod_leaves_its_log_in_the_archive(
+    moka_local: Any, admin_api: Any, run_pod: Callable[..., str]
+) -> None:
+    from kubernetes import client
+
+    paths, _ = moka_local
+    pod = run_pod(3)
+    archive = archived_log(pod)
+    assert archive == paths.log_archive / "moka" / f"{pod}.log"
+    wait_for_phase(admin_api, pod, {"Failed"})
+    assert archive.read_text().splitlines() == ALL_LINES  # archived before the phase was reported
+    client.CoreV1Api(admin_api).delete_namespaced_pod(pod, "moka")
+    wait_until_deleted(admin_api, pod)
+    assert archive.read_text().splitlines() == ALL_LINES  # the lines as printed: no timestamps
+
+
+def test_pod_deleted_while_running_leaves_its_log_so_far(admin_api: Any, run_pod: Callable[..., str]) -> None:
+    from kubernetes import client
+
+    from moka_provider.hooks.moka import MokaHook
+
+    pod = run_pod()
+    wait_for_phase(admin_api, pod, {"Running"})
+    deadline = time.monotonic() + 15
+    while (logged := list(MokaHook().read_pod_log(pod))) != ALL_LINES[:3]:
+        assert time.monotonic() < deadline, f"the early lines were not logged: {logged}"
+        time.sleep(0.1)
+    assert not archived_log(pod).exists()
+    client.CoreV1Api(admin_api).delete_namespaced_pod(pod, "moka")  # in the 2.5 s pause after them
+    wait_until_deleted(admin_api, pod)
+    archived = archived_log(pod).read_text().splitlines()
+    assert archived[:3] == ALL_LINES[:3]
+    assert archived == ALL_LINES[: len(archived)]
+    assert len(archived) < len(ALL_LINES)  # stopped before it finished

@@ -1,10 +1,18 @@
-"""The kubelet log API's reading rules over a container log file."""
+"""The kubelet log API's reading rules over a container log file, and the log archive copy."""
 
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
-from moka_provider.local.container_logs import LogQuery, limited, stamp
+from moka_provider.local.container_logs import (
+    LogQuery,
+    archive_path,
+    archive_pod_log,
+    limited,
+    log_path,
+    stamp,
+)
 
 NOW = datetime.datetime(2026, 11, 25, 12, 0, 0, tzinfo=datetime.UTC)
 LINES = [
@@ -50,3 +58,57 @@ def test_limit_bytes_cuts_mid_line() -> None:
     assert b"".join(limited(iter(["first\n", "second\n"]), 8)) == b"first\nse"
     assert b"".join(limited(iter(["first\n"]), None)) == b"first\n"
     assert list(limited(iter(["x"]), 0)) == []
+
+
+def write_log(pods_dir: Path, pod: str, container: str, lines: list[str]) -> None:
+    path = log_path(pods_dir, "team-a", pod, container)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(stamp(line, NOW) for line in lines))
+
+
+def test_archive_keeps_the_lines_without_timestamps(tmp_path: Path) -> None:
+    pods, archive = tmp_path / "pods", tmp_path / "archive"
+    write_log(
+        pods, "spark-pi-driver", "driver", ["Pi is roughly 3.14", "", "  indented  with  spaces", "é ✓"]
+    )
+
+    written = archive_pod_log(pods, archive, "team-a", "spark-pi-driver", ["driver"])
+
+    assert written == archive / "team-a" / "spark-pi-driver.log"
+    assert written == archive_path(archive, "team-a", "spark-pi-driver")
+    assert written.read_text() == "Pi is roughly 3.14\n\n  indented  with  spaces\né ✓\n"
+    assert [p.name for p in written.parent.iterdir()] == ["spark-pi-driver.log"]  # no temporary left
+
+
+def test_archive_again_overwrites(tmp_path: Path) -> None:
+    pods, archive = tmp_path / "pods", tmp_path / "archive"
+    write_log(pods, "p", "main", ["first"])
+    archive_pod_log(pods, archive, "team-a", "p", ["main"])
+    write_log(pods, "p", "main", ["first", "second"])
+
+    written = archive_pod_log(pods, archive, "team-a", "p", ["main"])
+
+    assert written is not None
+    assert written.read_text() == "first\nsecond\n"
+
+
+def test_archive_of_several_containers_appends_them_by_name(tmp_path: Path) -> None:
+    pods, archive = tmp_path / "pods", tmp_path / "archive"
+    write_log(pods, "p", "sidecar", ["from sidecar"])
+    write_log(pods, "p", "main", ["from main 1", "from main 2"])
+    write_log(pods, "p", "empty", [])
+
+    written = archive_pod_log(pods, archive, "team-a", "p", ["sidecar", "missing", "main", "empty"])
+
+    assert written is not None
+    assert written.read_text() == "from main 1\nfrom main 2\nfrom sidecar\n"
+
+
+def test_archive_of_a_pod_without_logs_writes_nothing(tmp_path: Path) -> None:
+    pods, archive = tmp_path / "pods", tmp_path / "archive"
+    write_log(pods, "earlier", "main", ["kept"])
+    archive_pod_log(pods, archive, "team-a", "earlier", ["main"])
+
+    assert archive_pod_log(pods, archive, "team-a", "never-started", ["main"]) is None
+    assert not archive_path(archive, "team-a", "never-started").exists()
+    assert archive_path(archive, "team-a", "earlier").read_text() == "kept\n"

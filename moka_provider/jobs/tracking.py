@@ -1,0 +1,145 @@
+"""Following one job to its end: phases, deadlines, and the outcome the task reports.
+
+The worker (sync watch) and the trigger (async watch) both feed a :class:`JobTracker` with the
+objects a watch yields and ask it when to give up; it is pure, so both ways of waiting decide
+the same way. Deadlines are absolute (epoch seconds) and measured from the job's creation, so they
+survive a deferral, a retry that adopts the job, and a triggerer restart.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
+
+
+class Verdict(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    START_TIMEOUT = "start_timeout"
+    TIMEOUT = "timeout"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When the job must have started running, and when it must have ended (epoch seconds)."""
+
+    start_by: float | None = None
+    finish_by: float | None = None
+
+    @classmethod
+    def for_job(cls, job: Mapping[str, Any], start_timeout: float | None, timeout: float | None) -> Deadlines:
+        created = created_at(job)
+        return cls(
+            start_by=None if start_timeout is None else created + start_timeout,
+            finish_by=None if timeout is None else created + timeout,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How waiting ended, with the last version of the job seen."""
+
+    verdict: Verdict
+    job: dict[str, Any]
+    status: JobStatus
+    started_at: float | None = None
+    finished_at: float = field(default_factory=time.time)
+
+    def to_event(self) -> dict[str, Any]:
+        """A JSON-serializable form, for a trigger event."""
+        return {
+            "verdict": self.verdict.value,
+            "job": self.job,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any], adapter: EngineAdapter) -> Outcome:
+        job = dict(event["job"])
+        return cls(
+            Verdict(event["verdict"]),
+            job,
+            adapter.status(job),
+            event.get("started_at"),
+            event.get("finished_at") or time.time(),
+        )
+
+
+class JobTracker:
+    """Decides, from what a watch yields and the clock, whether waiting is over."""
+
+    def __init__(
+        self,
+        adapter: EngineAdapter,
+        job: Mapping[str, Any],
+        deadlines: Deadlines,
+        started_at: float | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.deadlines = deadlines
+        self.job: dict[str, Any] = dict(job)
+        self.status = adapter.status(job)
+        self.started_at = started_at
+        self._note_start()
+
+    def observe(self, event_type: str, job: Mapping[str, Any]) -> Outcome | None:
+        """Take one watch event about the job; the outcome if it ended."""
+        if job.get("metadata", {}).get("uid") != self.job.get("metadata", {}).get("uid"):
+            return None  # a namesake created after ours was deleted is not our job
+        if event_type == "DELETED":
+            return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
+        self.job = dict(job)
+        self.status = self.adapter.status(job)
+        self._note_start()
+        if self.status.phase is Phase.SUCCEEDED:
+            return Outcome(Verdict.SUCCEEDED, self.job, self.status, self.started_at)
+        if self.status.phase is Phase.FAILED:
+            return Outcome(Verdict.FAILED, self.job, self.status, self.started_at)
+        return self.check()
+
+    def check(self, now: float | None = None) -> Outcome | None:
+        """The timeout outcome if a deadline has passed."""
+        now = time.time() if now is None else now
+        if self.deadlines.finish_by is not None and now >= self.deadlines.finish_by:
+            return Outcome(Verdict.TIMEOUT, self.job, self.status, self.started_at)
+        if self._waiting_to_start() and now >= self.deadlines.start_by:  # type: ignore[operator]
+            return Outcome(Verdict.START_TIMEOUT, self.job, self.status, self.started_at)
+        return None
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """How long the next watch may last before a deadline needs checking (None: no deadline)."""
+        now = time.time() if now is None else now
+        deadlines = [self.deadlines.finish_by]
+        if self._waiting_to_start():
+            deadlines.append(self.deadlines.start_by)
+        pending = [deadline - now for deadline in deadlines if deadline is not None]
+        return max(min(pending), 0.0) if pending else None
+
+    def _waiting_to_start(self) -> bool:
+        return (
+            self.deadlines.start_by is not None
+            and self.started_at is None
+            and self.status.phase is Phase.PENDING
+        )
+
+    def _note_start(self) -> None:
+        if self.started_at is None and self.status.phase is not Phase.PENDING:
+            self.started_at = time.time()
+
+
+def created_at(job: Mapping[str, Any]) -> float:
+    """The job's creation time (epoch seconds); now if the object does not say."""
+    stamp = (job.get("metadata") or {}).get("creationTimestamp")
+    if not stamp:
+        return time.time()
+    if isinstance(stamp, datetime.datetime):
+        return stamp.timestamp()
+    return datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()

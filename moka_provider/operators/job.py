@@ -1,0 +1,366 @@
+"""The lifecycle every Moka job operator shares; engines add only how to build their resource.
+
+1. **Validate** the arguments and the resource they make (against the official CRD) before
+   anything reaches the cluster.
+2. **Submit once**: adopt the task instance's running job (a retry, a worker that died) or create
+   the next attempt (:mod:`moka_provider.jobs.submission`). On Airflow 3.3+ the job is also
+   recorded in the task's state store through ``ResumableJobMixin``.
+3. **Wait** in the worker, watching the resource and streaming the job's log into the task log,
+   or deferred in the triggerer (:class:`~moka_provider.triggers.job.MokaJobTrigger`). Optional
+   deadlines: ``start_timeout`` (still pending, e.g. no queue capacity) and ``timeout`` (overall),
+   both counted from the job's creation; a job that misses one is deleted.
+4. **Conclude** from the resource's status only: links, log, metrics, XCom, or a failure
+   carrying the operator's message and the last lines of the log.
+
+Killing the task (``on_kill`` in a worker, the trigger's ``on_kill`` when deferred) deletes the
+job unless ``delete_on_kill=False``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import ResumableJobMixin
+from airflow.sdk import BaseOperator, conf
+
+from moka_provider.engines.base import EngineAdapter, Phase
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from moka_provider.hooks.connection_settings import MokaSettings
+    from moka_provider.hooks.moka import MokaHook
+    from moka_provider.jobs.logs import LogFollower
+    from moka_provider.jobs.tracking import JobTracker, Outcome
+
+_MISSING = "MISSING"
+
+
+def _seconds(value: float | datetime.timedelta | None, argument: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
+    if seconds <= 0:
+        from moka_provider.exceptions import MokaJobSpecError
+
+        raise MokaJobSpecError(argument, f"must be positive, got {value!r}")
+    return seconds
+
+
+class MokaJobOperator(ResumableJobMixin, BaseOperator):
+    """Base of the Moka job operators. Subclasses set :attr:`adapter` and build the resource.
+
+    :param moka_conn_id: the ``moka`` connection (cluster access, defaults, link templates).
+    :param namespace: namespace of the job; the connection's by default.
+    :param name: prefix of the job's name (a DNS label); the task id by default. Moka appends a hash
+        of the task instance (and an attempt number) so each task instance has its own job.
+    :param deferrable: wait in the triggerer instead of holding a worker slot.
+    :param start_timeout: seconds (or a timedelta) the job may stay pending before it is deleted and
+        the task fails.
+    :param timeout: seconds (or a timedelta) the job may take in all, from its creation.
+    :param delete_on_kill: delete the job when the task is killed, cleared or marked failed.
+    """
+
+    adapter: ClassVar[EngineAdapter]
+    external_id_key = "moka_job"
+    template_fields: Sequence[str] = ("namespace", "name", "spec_overrides")
+    ui_color = "#f5d9c4"
+
+    def __init__(
+        self,
+        *,
+        moka_conn_id: str = "moka_default",
+        namespace: str | None = None,
+        name: str | None = None,
+        spec_overrides: Mapping[str, Any] | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        start_timeout: float | datetime.timedelta | None = None,
+        timeout: float | datetime.timedelta | None = None,
+        delete_on_kill: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.moka_conn_id = moka_conn_id
+        self.namespace = namespace
+        self.name = name
+        self.spec_overrides = spec_overrides
+        self.deferrable = deferrable
+        self.start_timeout = _seconds(start_timeout, "start_timeout")
+        self.timeout = _seconds(timeout, "timeout")
+        self.delete_on_kill = delete_on_kill
+        self._job: dict[str, Any] | None = None
+        self._first_phase: Phase | None = None
+        self._result: dict[str, Any] | None = None
+        self._follower: LogFollower | None = None
+        self.moka_urls: dict[str, str | None] | None = None  # as last stored for the extra links
+
+    @abstractmethod
+    def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
+        """The job's resource from the (rendered) arguments, validated; without name/namespace."""
+
+    # -- Airflow entry points ------------------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return self.execute_resumable(context)
+        self.submit_job(context)
+        job = self._current_job
+        from moka_provider.jobs.tracking import Deadlines
+        from moka_provider.triggers.job import MokaJobTrigger
+
+        deadlines = Deadlines.for_job(job, self.start_timeout, self.timeout)
+        self.defer(
+            trigger=MokaJobTrigger(
+                engine=self.adapter.engine,
+                name=job["metadata"]["name"],
+                namespace=job["metadata"]["namespace"],
+                uid=job["metadata"]["uid"],
+                moka_conn_id=self.moka_conn_id,
+                start_by=deadlines.start_by,
+                finish_by=deadlines.finish_by,
+                started_at=None if self._first_phase is Phase.PENDING else time.time(),
+                delete_on_kill=self.delete_on_kill,
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
+        """Back from the triggerer with the job's outcome."""
+        from moka_provider.jobs.tracking import Outcome
+
+        outcome = Outcome.from_event(event, self.adapter)
+        self._job = outcome.job
+        self._first_phase = Phase.PENDING if outcome.started_at else None
+        return self._conclude(context, outcome)
+
+    def on_kill(self) -> None:
+        if self._job is None:
+            return
+        if not self.delete_on_kill:
+            self.log.info("task killed; keeping %s (delete_on_kill=False)", self._describe(self._job))
+            return
+        metadata = self._job["metadata"]
+        if self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True):
+            self.log.info("task killed: deleted %s", self._describe(self._job))
+
+    # -- ResumableJobMixin ---------------------------------------------------------------------
+
+    def submit_job(self, context: Context) -> str:
+        """Validate, then adopt the task instance's running job or create one; ``namespace/name``."""
+        from moka_provider.jobs.identity import JobIdentity
+        from moka_provider.jobs.submission import submit_or_adopt
+
+        settings = self.hook.settings
+        manifest = self.build_manifest(settings, context)
+        submission = submit_or_adopt(
+            self.hook,
+            self.adapter,
+            manifest,
+            JobIdentity.from_context(context),
+            self.namespace or settings.namespace,
+            self.name,
+            self.log.info,
+        )
+        self._job = submission.job
+        self._first_phase = self.adapter.status(submission.job).phase
+        self._persist_links(context, submission.job)
+        return f"{submission.namespace}/{submission.name}"
+
+    def get_job_status(self, external_id: Any, context: Context) -> str:
+        from moka_provider.exceptions import MokaApiError
+
+        namespace, name = str(external_id).split("/", 1)
+        try:
+            self._job = self.hook.get(self.adapter.resource, name, namespace)
+        except MokaApiError as error:
+            if error.not_found:
+                return _MISSING
+            raise
+        self._first_phase = self.adapter.status(self._job).phase
+        return self._first_phase.value
+
+    def is_job_active(self, status: str) -> bool:
+        return status in (Phase.PENDING.value, Phase.RUNNING.value)
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return status == Phase.SUCCEEDED.value
+
+    def poll_until_complete(self, external_id: Any, context: Context) -> None:
+        """Watch the job to its end in this worker, its log streaming into the task log."""
+        from moka_provider.jobs.logs import LogFollower
+        from moka_provider.jobs.tracking import Deadlines, JobTracker
+
+        job = self._current_job
+        self._persist_links(context, job)
+        tracker = JobTracker(
+            self.adapter,
+            job,
+            Deadlines.for_job(job, self.start_timeout, self.timeout),
+            None if self._first_phase is Phase.PENDING else time.time(),
+        )
+        pod = self.adapter.log_pod(job)
+        self._follower = None
+        if pod:
+            self._follower = LogFollower(
+                self.hook, pod, job["metadata"]["namespace"], lambda line: self.log.info("[%s] %s", pod, line)
+            ).start()
+        try:
+            outcome = self._watch(context, tracker)
+        finally:
+            if self._follower:
+                self._follower.stop()
+        self._result = self._conclude(context, outcome)
+
+    def get_job_result(self, external_id: Any, context: Context) -> Any:
+        if self._result is None:  # the mixin found this job already succeeded: conclude from it
+            from moka_provider.jobs.tracking import Outcome, Verdict
+
+            job = self._current_job
+            self._result = self._conclude(context, Outcome(Verdict.SUCCEEDED, job, self.adapter.status(job)))
+        store = context.get("task_state_store")
+        if store is not None:
+            store.delete(self.external_id_key)  # a later clear of this task runs the job again
+        return self._result
+
+    # -- the lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def hook(self) -> MokaHook:
+        from moka_provider.hooks.moka import MokaHook
+
+        if not hasattr(self, "_hook"):
+            self._hook = MokaHook(moka_conn_id=self.moka_conn_id)
+        return self._hook
+
+    @property
+    def _current_job(self) -> dict[str, Any]:
+        assert self._job is not None, "no job submitted or adopted yet"
+        return self._job
+
+    def _describe(self, job: Mapping[str, Any]) -> str:
+        return self.adapter.resource.describe(job["metadata"].get("namespace"), job["metadata"]["name"])
+
+    def _watch(self, context: Context, tracker: JobTracker) -> Outcome:
+        job = tracker.job
+        last = tracker.status
+        self.log.info("%s: %s", self._describe(job), last.state or "(no state yet)")
+        while True:
+            for event in self.hook.watch(
+                self.adapter.resource,
+                job["metadata"]["namespace"],
+                name=job["metadata"]["name"],
+                timeout=tracker.seconds_left(),
+            ):
+                outcome = tracker.observe(event.type, event.object)
+                if tracker.status != last:
+                    last = tracker.status
+                    self.log.info("%s: %s", self._describe(job), last.state)
+                    self._persist_links(context, tracker.job)
+                if outcome:
+                    return outcome
+            if outcome := tracker.check():
+                return outcome
+
+    def _persist_links(self, context: Context, job: Mapping[str, Any]) -> None:
+        from moka_provider.jobs.urls import job_urls
+        from moka_provider.links.job_links import persist_urls
+
+        urls = job_urls(self.hook.settings, self.adapter, job, self.adapter.status(job).phase)
+        persist_urls(context["ti"], self, urls)
+
+    def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
+        """Links, log, metrics and the XCom result of an ended wait; raises unless it succeeded."""
+        from airflow.sdk.exceptions import AirflowException
+
+        from moka_provider.jobs.tracking import Verdict
+
+        job, status = outcome.job, outcome.status
+        self._persist_links(context, job)
+        what = self._describe(job)
+        if outcome.verdict in (Verdict.START_TIMEOUT, Verdict.TIMEOUT):
+            self.hook.delete(
+                self.adapter.resource, job["metadata"]["name"], job["metadata"]["namespace"], missing_ok=True
+            )
+            if outcome.verdict is Verdict.START_TIMEOUT:
+                problem = f"did not start within start_timeout={self.start_timeout:g}s"
+            else:
+                problem = f"did not finish within timeout={self.timeout:g}s"
+            raise AirflowException(
+                f"{what} {problem} (state {status.state or 'none'}); deleted it{self._log_tail(job)}"
+            )
+        if outcome.verdict is Verdict.DELETED:
+            raise AirflowException(
+                f"{what} was deleted before it finished (last state {status.state or 'none'})"
+                f"{self._log_tail(job)}"
+            )
+        tail = self._log_tail(job)
+        self._emit_timings(outcome)
+        if outcome.verdict is Verdict.FAILED:
+            raise AirflowException(f"{what} failed ({status.state}): {status.message or 'no message'}{tail}")
+        self.log.info("%s %s", what, status.state)
+        return self._xcom_result(job, outcome)
+
+    def _log_tail(self, job: Mapping[str, Any]) -> str:
+        """Show the job's log in the task log if not streamed already; its last lines for errors."""
+        from moka_provider.jobs.logs import ERROR_TAIL_LINES, read_job_log
+        from moka_provider.jobs.urls import link_params
+
+        if self._follower is not None and self._follower.count:
+            lines, source = list(self._follower.tail), f"pod {self._follower.pod}"
+        else:
+            pod = self.adapter.log_pod(job)
+            log = read_job_log(
+                self.hook,
+                self.hook.settings,
+                pod,
+                job["metadata"]["namespace"],
+                link_params(self.adapter, job),
+            )
+            if log.source is None:
+                self.log.warning("the job's log could not be read: %s", log.problem)
+                return ""
+            self.log.info("log of %s, from %s:", self._describe(job), log.source)
+            for line in log.lines:
+                self.log.info("[%s] %s", pod, line)
+            lines, source = log.lines[-ERROR_TAIL_LINES:], log.source
+        if not lines:
+            return ""
+        return f"\nlast {len(lines)} lines of the log ({source}):\n" + "\n".join(
+            f"  | {line}" for line in lines
+        )
+
+    def _emit_timings(self, outcome: Outcome) -> None:
+        from airflow.providers.common.compat.sdk import Stats
+
+        from moka_provider.jobs.tracking import created_at
+
+        tags = {"engine": self.adapter.engine}
+        if outcome.started_at is not None and self._first_phase is Phase.PENDING:
+            Stats.timing(
+                "moka.job.submit_to_running", outcome.started_at - created_at(outcome.job), tags=tags
+            )
+        if outcome.started_at is not None:
+            Stats.timing("moka.job.running_to_done", outcome.finished_at - outcome.started_at, tags=tags)
+
+    def _xcom_result(self, job: Mapping[str, Any], outcome: Outcome) -> dict[str, Any]:
+        from moka_provider.jobs.identity import attempt_of
+        from moka_provider.jobs.tracking import created_at
+        from moka_provider.jobs.urls import job_urls
+
+        metadata = job["metadata"]
+        return {
+            "engine": self.adapter.engine,
+            "kind": self.adapter.resource.kind,
+            "name": metadata["name"],
+            "namespace": metadata["namespace"],
+            "uid": metadata.get("uid"),
+            "attempt": attempt_of(dict(job)),
+            "state": outcome.status.state,
+            "duration_seconds": round(outcome.finished_at - created_at(job), 3),
+            "links": job_urls(self.hook.settings, self.adapter, job, outcome.status.phase),
+            **self.adapter.result(job),
+        }

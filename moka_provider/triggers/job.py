@@ -1,0 +1,97 @@
+"""Waiting for a Moka job in the triggerer, so that a deferred task holds no worker slot.
+
+The trigger watches the job's custom resource (one watch per job, resumed after drops and 410
+Gone by the async hook) and fires once with the outcome decided by the same
+:class:`~moka_provider.jobs.tracking.JobTracker` the worker uses. What to do with the outcome
+(logs, links, errors, deleting a timed-out job) happens back in the worker, in the operator.
+When a user marks the deferred task failed or clears it, Airflow 3.3+ calls :meth:`on_kill`,
+which deletes the job (unless the task said ``delete_on_kill=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+class MokaJobTrigger(BaseTrigger):
+    """Fires when the job ``namespace/name`` (of ``engine``) ends or misses a deadline."""
+
+    def __init__(
+        self,
+        *,
+        engine: str,
+        name: str,
+        namespace: str,
+        uid: str,
+        moka_conn_id: str = "moka_default",
+        start_by: float | None = None,
+        finish_by: float | None = None,
+        started_at: float | None = None,
+        delete_on_kill: bool = True,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.name = name
+        self.namespace = namespace
+        self.uid = uid
+        self.moka_conn_id = moka_conn_id
+        self.start_by = start_by
+        self.finish_by = finish_by
+        self.started_at = started_at
+        self.delete_on_kill = delete_on_kill
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "engine": self.engine,
+                "name": self.name,
+                "namespace": self.namespace,
+                "uid": self.uid,
+                "moka_conn_id": self.moka_conn_id,
+                "start_by": self.start_by,
+                "finish_by": self.finish_by,
+                "started_at": self.started_at,
+                "delete_on_kill": self.delete_on_kill,
+            },
+        )
+
+    def _hook(self) -> Any:
+        from moka_provider.hooks.moka_async import MokaAsyncHook
+
+        return MokaAsyncHook(moka_conn_id=self.moka_conn_id)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from moka_provider.engines.registry import adapter_for
+        from moka_provider.jobs.tracking import Deadlines, JobTracker
+
+        adapter = adapter_for(self.engine)
+        placeholder = {"metadata": {"name": self.name, "namespace": self.namespace, "uid": self.uid}}
+        tracker = JobTracker(adapter, placeholder, Deadlines(self.start_by, self.finish_by), self.started_at)
+        hook = self._hook()
+        outcome = None
+        while outcome is None:
+            watch = hook.watch(
+                adapter.resource, self.namespace, name=self.name, timeout=tracker.seconds_left()
+            )
+            async with aclosing(watch):  # close the watch's connection before firing
+                async for event in watch:
+                    if outcome := tracker.observe(event.type, event.object):
+                        break
+            outcome = outcome or tracker.check()
+        yield TriggerEvent(outcome.to_event())
+
+    async def on_kill(self) -> None:
+        """The task was marked failed or cleared while deferred: delete its job (Airflow 3.3+)."""
+        if not self.delete_on_kill:
+            self.log.info("keeping %s/%s: the task said delete_on_kill=False", self.namespace, self.name)
+            return
+        from moka_provider.engines.registry import adapter_for
+
+        resource = adapter_for(self.engine).resource
+        if await self._hook().delete(resource, self.name, self.namespace, missing_ok=True):
+            self.log.info("deleted %s", resource.describe(self.namespace, self.name))
