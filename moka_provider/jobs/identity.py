@@ -21,7 +21,9 @@ JOB_KEY_LABEL = LABEL_PREFIX + "job-key"
 ATTEMPT_LABEL = LABEL_PREFIX + "attempt"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "airflow-moka-provider"}
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# A DNS label that starts with a letter: the engines' operators derive Service names from the
+# job's name, and those must (RFC 1035).
+_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _HASH_LENGTH = 8
 _MAX_ATTEMPT_SUFFIX = len("-99")
 
@@ -79,9 +81,10 @@ class JobIdentity:
         suffix = f"-{self.key[:_HASH_LENGTH]}" + (f"-{attempt}" if attempt > 1 else "")
         room = max_length - _HASH_LENGTH - 1 - _MAX_ATTEMPT_SUFFIX
         if base is not None:
-            if not _DNS_LABEL.match(base):
+            if not _NAME.match(base):
                 raise MokaJobSpecError(
-                    "name", f"{base!r} is not a DNS label (lowercase letters, digits and '-')"
+                    "name",
+                    f"{base!r} is not a DNS label starting with a letter (lowercase letters, digits, '-')",
                 )
             if len(base) > room:
                 raise MokaJobSpecError(
@@ -90,7 +93,10 @@ class JobIdentity:
                     f"(-<hash>-<attempt> and the operator's pod suffixes) it may have at most {room}",
                 )
             return base + suffix
-        return (dns_safe(self.task_id)[:room].rstrip("-") or "job") + suffix
+        base = dns_safe(self.task_id)
+        if not base[:1].isalpha():
+            base = f"job-{base}"
+        return base[:room].rstrip("-") + suffix
 
 
 def dns_safe(text: str) -> str:

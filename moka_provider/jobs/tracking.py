@@ -105,6 +105,16 @@ class JobTracker:
             return Outcome(Verdict.FAILED, self.job, self.status, self.started_at)
         return self.check()
 
+    def looked_up(self, job: Mapping[str, Any] | None) -> Outcome | None:
+        """Take the job as a GET found it (``None``: not found) before watching it again.
+
+        Not found, or found with another uid (deleted and its name reused), means our job is gone.
+        """
+        uid = self.job.get("metadata", {}).get("uid")
+        if job is None or job.get("metadata", {}).get("uid") != uid:
+            return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
+        return self.observe("MODIFIED", job)
+
     def check(self, now: float | None = None) -> Outcome | None:
         """The timeout outcome if a deadline has passed."""
         now = time.time() if now is None else now

@@ -245,22 +245,40 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         return self.adapter.resource.describe(job["metadata"].get("namespace"), job["metadata"]["name"])
 
     def _watch(self, context: Context, tracker: JobTracker) -> Outcome:
+        from moka_provider.exceptions import MokaApiError
+
         job = tracker.job
-        last = tracker.status
-        self.log.info("%s: %s", self._describe(job), last.state or "(no state yet)")
+        namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        shown = tracker.status
+        self.log.info("%s: %s", self._describe(job), shown.state or "(no state yet)")
+
+        def took(outcome: Outcome | None) -> Outcome | None:
+            nonlocal shown
+            if tracker.status != shown:
+                shown = tracker.status
+                self.log.info("%s: %s", self._describe(job), shown.state)
+                self._persist_links(context, tracker.job)
+            return outcome
+
         while True:
+            # Look first, then watch from there (a job already gone gives a watch nothing to say).
+            try:
+                current = self.hook.get(self.adapter.resource, name, namespace)
+            except MokaApiError as error:
+                if not error.not_found:
+                    raise
+                current = None
+            if outcome := took(tracker.looked_up(current)):
+                return outcome
+            assert current is not None
             for event in self.hook.watch(
                 self.adapter.resource,
-                job["metadata"]["namespace"],
-                name=job["metadata"]["name"],
+                namespace,
+                name=name,
+                resource_version=current["metadata"]["resourceVersion"],
                 timeout=tracker.seconds_left(),
             ):
-                outcome = tracker.observe(event.type, event.object)
-                if tracker.status != last:
-                    last = tracker.status
-                    self.log.info("%s: %s", self._describe(job), last.state)
-                    self._persist_links(context, tracker.job)
-                if outcome:
+                if outcome := took(tracker.observe(event.type, event.object)):
                     return outcome
             if outcome := tracker.check():
                 return outcome

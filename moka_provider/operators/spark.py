@@ -17,6 +17,17 @@ if TYPE_CHECKING:
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def _reject_airflow_names(kwargs: dict[str, Any]) -> None:
+    """Say where Spark settings go when given under a name Airflow uses for something else."""
+    if isinstance(kwargs.get("executor"), Mapping):
+        raise TypeError(
+            "MokaSparkOperator: executor= names the Airflow executor of the task; "
+            "put the Spark executors' resources in executors={...}"
+        )
+    if "deps" in kwargs:
+        raise TypeError("MokaSparkOperator: put jars, py_files, packages, ... in spark_deps={...}")
+
+
 class MokaSparkOperator(MokaJobOperator):
     """Run a Spark application on Moka and wait for it (in the worker, or deferred).
 
@@ -31,11 +42,15 @@ class MokaSparkOperator(MokaJobOperator):
     :param spark_conf: Spark properties; values str, int, float or bool.
     :param driver: ``cores``, ``memory``, ``memory_overhead``, ``core_request``, ``core_limit``,
         ``env``, ``labels``, ``annotations``, ``node_selector``.
-    :param executor: the same as ``driver``, plus ``instances``.
+    :param executors: the executors' resources: the same keys as ``driver``, plus ``instances``.
     :param dynamic_allocation: ``min_executors``, ``max_executors``, ``initial_executors``.
-    :param deps: ``jars``, ``files``, ``py_files``, ``archives``, ``packages``, ``repositories``.
-    :param queue: the YuniKorn queue the job runs in (the connection's by default). Unlike other
-        operators' ``queue``, not the Airflow worker queue: pass that as ``worker_queue``.
+    :param spark_deps: ``jars``, ``files``, ``py_files``, ``archives``, ``packages``, ``repositories``.
+    :param yunikorn_queue: the YuniKorn queue the job runs in (the connection's by default).
+        ``queue``, as on every operator, is the Airflow worker queue.
+
+    ``executors``, ``spark_deps`` and ``yunikorn_queue`` are named so because ``executor``,
+    ``deps`` and ``queue`` are attributes of every Airflow task that the scheduler reads (the
+    Airflow executor, the task's scheduling dependencies, the worker queue).
     :param architecture: ``amd64`` or ``arm64``: node selection and the per-architecture image.
     """
 
@@ -49,9 +64,9 @@ class MokaSparkOperator(MokaJobOperator):
         "spark_conf",
         "hadoop_conf",
         "driver",
-        "executor_spec",
+        "executors",
         "dynamic_allocation",
-        "deps",
+        "spark_deps",
         "yunikorn_queue",
         "image",
         "env",
@@ -69,11 +84,10 @@ class MokaSparkOperator(MokaJobOperator):
         spark_conf: Mapping[str, Any] | None = None,
         hadoop_conf: Mapping[str, Any] | None = None,
         driver: Mapping[str, Any] | None = None,
-        executor: Mapping[str, Any] | None = None,
+        executors: Mapping[str, Any] | None = None,
         dynamic_allocation: Mapping[str, Any] | None = None,
-        deps: Mapping[str, Sequence[str]] | None = None,
-        queue: str | None = None,
-        worker_queue: str | None = None,
+        spark_deps: Mapping[str, Sequence[str]] | None = None,
+        yunikorn_queue: str | None = None,
         architecture: str | None = None,
         image: str | None = None,
         spark_version: str | None = None,
@@ -83,10 +97,9 @@ class MokaSparkOperator(MokaJobOperator):
         application_file: str | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if worker_queue is not None:
-            kwargs["queue"] = worker_queue
+        _reject_airflow_names(kwargs)
         super().__init__(**kwargs)
-        self.yunikorn_queue = queue
+        self.yunikorn_queue = yunikorn_queue
         self.application = application
         self.main_class = main_class
         self.application_type = application_type
@@ -94,9 +107,9 @@ class MokaSparkOperator(MokaJobOperator):
         self.spark_conf = spark_conf
         self.hadoop_conf = hadoop_conf
         self.driver = driver
-        self.executor_spec = executor  # not self.executor: that is BaseOperator's Airflow executor
+        self.executors = executors
         self.dynamic_allocation = dynamic_allocation
-        self.deps = deps
+        self.spark_deps = spark_deps
         self.architecture = architecture
         self.image = image
         self.spark_version = spark_version
@@ -104,6 +117,12 @@ class MokaSparkOperator(MokaJobOperator):
         self.env = env
         self.time_to_live_seconds = time_to_live_seconds
         self.application_file = application_file
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        """Like every operator's ``partial``, saying where misplaced Spark settings belong."""
+        _reject_airflow_names(kwargs)
+        return MokaJobOperator.partial.__func__(cls, **kwargs)  # type: ignore[attr-defined]
 
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
         from moka_provider.engines.spark_spec import build_spark_application, parse_application_file
@@ -120,9 +139,9 @@ class MokaSparkOperator(MokaJobOperator):
             spark_conf=self.spark_conf,
             hadoop_conf=self.hadoop_conf,
             driver=self.driver,
-            executor=self.executor_spec,
+            executor=self.executors,
             dynamic_allocation=self.dynamic_allocation,
-            deps=self.deps,
+            deps=self.spark_deps,
             queue=self.yunikorn_queue,
             architecture=self.architecture,
             image=self.image,

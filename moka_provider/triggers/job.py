@@ -75,13 +75,26 @@ class MokaJobTrigger(BaseTrigger):
         hook = self._hook()
         outcome = None
         while outcome is None:
+            # Look first, then watch from there: a job deleted (or removed by its TTL) before the
+            # trigger started would give a watch nothing to report.
+            job = await _get_or_none(hook, adapter.resource, self.name, self.namespace)
+            if outcome := tracker.looked_up(job):
+                break
+            assert job is not None
             watch = hook.watch(
-                adapter.resource, self.namespace, name=self.name, timeout=tracker.seconds_left()
+                adapter.resource,
+                self.namespace,
+                name=self.name,
+                resource_version=job["metadata"]["resourceVersion"],
+                timeout=tracker.seconds_left(),
             )
             async with aclosing(watch):  # close the watch's connection before firing
                 async for event in watch:
+                    last = tracker.status
                     if outcome := tracker.observe(event.type, event.object):
                         break
+                    if tracker.status != last:
+                        self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
             outcome = outcome or tracker.check()
         yield TriggerEvent(outcome.to_event())
 
@@ -95,3 +108,15 @@ class MokaJobTrigger(BaseTrigger):
         resource = adapter_for(self.engine).resource
         if await self._hook().delete(resource, self.name, self.namespace, missing_ok=True):
             self.log.info("deleted %s", resource.describe(self.namespace, self.name))
+
+
+async def _get_or_none(hook: Any, resource: Any, name: str, namespace: str) -> dict[str, Any] | None:
+    from moka_provider.exceptions import MokaApiError
+
+    try:
+        job: dict[str, Any] = await hook.get(resource, name, namespace)
+    except MokaApiError as error:
+        if error.not_found:
+            return None
+        raise
+    return job

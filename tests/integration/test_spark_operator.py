@@ -99,9 +99,9 @@ def test_failed_job_fails_the_task_with_the_reason_and_log(
     assert "script says: hello" in output
 
 
-def start_dag(airflow_env: dict[str, str], dag_id: str, logical_date: str) -> subprocess.Popen[str]:
+def start_dag(airflow_env: dict[str, str], dag_id: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [AIRFLOW, "dags", "test", dag_id, logical_date],
+        [AIRFLOW, "dags", "test", dag_id],
         env=airflow_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -130,20 +130,40 @@ def slow_jobs(airflow_env: dict[str, str], hook: SyncOrAsync) -> Iterator[list[s
         process.wait()
 
 
+@pytest.mark.parametrize(
+    ("dag_id", "how"),
+    [
+        ("moka_spark_slow_sync", "Reconnecting to existing job"),  # Airflow 3.3+: the task's state store
+        ("moka_spark_slow_nondurable", "adopting SparkApplication"),  # any Airflow: the job's labels
+    ],
+)
 def test_a_retry_after_a_worker_died_adopts_the_running_job(
-    airflow_env: dict[str, str], hook: SyncOrAsync, slow_jobs: list[subprocess.Popen[str]]
+    airflow_env: dict[str, str],
+    hook: SyncOrAsync,
+    slow_jobs: list[subprocess.Popen[str]],
+    dag_id: str,
+    how: str,
 ) -> None:
-    dag_id, logical_date = "moka_spark_slow_sync", "2026-01-02T00:00:00+00:00"
+    import airflow
+
+    if how.startswith("Reconnecting") and tuple(int(p) for p in airflow.__version__.split(".")[:2]) < (3, 3):
+        how = "adopting SparkApplication"  # no state store before 3.3: the labels find the job
     clean(hook, dag_id)
-    slow_jobs.append(first := start_dag(airflow_env, dag_id, logical_date))
+    slow_jobs.append(first := start_dag(airflow_env, dag_id))
     running = wait_for_state(hook, dag_id, "RUNNING")
     os.killpg(first.pid, signal.SIGKILL)  # the worker dies; the job goes on
     first.wait()
-    output = run_dag(airflow_env, dag_id, logical_date)
-    assert (
-        f"adopting SparkApplication {running['metadata']['namespace']}/{running['metadata']['name']}"
-        in output
-    )
+    run_id = running["metadata"]["annotations"]["moka.dev/run-id"]
+    retry = subprocess.run(
+        [AIRFLOW, "tasks", "test", dag_id, "job", run_id],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # the same task instance runs again
+    output = retry.stdout + retry.stderr
+    assert retry.returncode == 0, output[-3000:]
+    assert how in output and running["metadata"]["name"] in output
     [job] = jobs_of(hook, dag_id)  # exactly one job ran
     assert job["metadata"]["uid"] == running["metadata"]["uid"]
     assert job["status"]["applicationState"]["state"] == "COMPLETED"
@@ -154,7 +174,7 @@ def test_a_killed_task_deletes_its_job(
 ) -> None:
     dag_id = "moka_spark_slow_sync"
     clean(hook, dag_id)
-    slow_jobs.append(task := start_dag(airflow_env, dag_id, "2026-01-03T00:00:00+00:00"))
+    slow_jobs.append(task := start_dag(airflow_env, dag_id))
     wait_for_state(hook, dag_id, "RUNNING")
     os.killpg(task.pid, signal.SIGTERM)  # what Airflow sends a task it kills
     output, _ = task.communicate(timeout=120)

@@ -77,14 +77,21 @@ class Controller(ABC):
         await asyncio.gather(self._watch(), self._tick())
 
     async def _watch(self) -> None:
-        async for event in self.hook.watch(self.resource, ALL_NAMESPACES):
-            key = key_of(event.object)
-            if event.type == "DELETED":
-                self.objects.pop(key, None)
-                await self._guarded(key, self.cleanup(*key))
-            else:
-                self.objects[key] = event.object
-                await self._guarded(key, self._reconcile_latest(key))
+        # The hook resumes a watch by itself but gives up after repeated failures (an overloaded
+        # API server, say); an operator keeps going: start over, re-listing everything.
+        while True:
+            try:
+                async for event in self.hook.watch(self.resource, ALL_NAMESPACES):
+                    key = key_of(event.object)
+                    if event.type == "DELETED":
+                        self.objects.pop(key, None)
+                        await self._guarded(key, self.cleanup(*key))
+                    else:
+                        self.objects[key] = event.object
+                        await self._guarded(key, self._reconcile_latest(key))
+            except MokaApiError as error:
+                log.warning("watching %s failed (%s); watching again", self.resource.kind, error)
+                await asyncio.sleep(1)
 
     async def _tick(self) -> None:
         while True:

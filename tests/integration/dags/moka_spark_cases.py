@@ -60,13 +60,13 @@ spark_dag(
     "moka_spark_pi_sync",
     application=f"local://{PI}",
     arguments=["{{ params.partitions }}"],
-    executor={"instances": 1, "cores": 2, "memory": "512m"},
+    executors={"instances": 1, "cores": 2, "memory": "512m"},
 )
 spark_dag(
     "moka_spark_pi_deferred",
     application=f"local://{PI}",
     arguments=["{{ params.partitions }}"],
-    executor={"instances": 1, "cores": 2, "memory": "512m"},
+    executors={"instances": 1, "cores": 2, "memory": "512m"},
     deferrable=True,
 )
 for mode, deferrable in (("sync", False), ("deferred", True)):
@@ -82,6 +82,12 @@ for mode, deferrable in (("sync", False), ("deferred", True)):
         arguments=["slow", os.environ.get("MOKA_SLOW_SECONDS", "25"), "0"],
         deferrable=deferrable,
     )
+spark_dag(
+    "moka_spark_slow_nondurable",
+    application=SCRIPT,
+    arguments=["slow", os.environ.get("MOKA_SLOW_SECONDS", "25"), "0"],
+    durable=False,
+)
 spark_dag("moka_spark_start_timeout", application=SCRIPT, arguments=["never", "0", "0"], start_timeout=6)
 spark_dag(
     "moka_spark_archived_log",

@@ -1,0 +1,375 @@
+"""MokaJobTrigger with an in-memory async hook: serialization, the event it fires, on_kill."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import importlib
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from airflow.triggers.base import TriggerEvent
+
+from moka_provider.engines.resources import SPARK_APPLICATION, CustomResource
+from moka_provider.exceptions import MokaApiError
+from moka_provider.hooks.watching import WatchEvent
+from moka_provider.triggers.job import MokaJobTrigger
+
+NAME, NAMESPACE, UID = "pi-1a2b3c4d", "moka", "uid-1"
+
+
+def spark_job(
+    state: str | None, *, uid: str = UID, message: str | None = None, version: str = "1"
+) -> dict[str, Any]:
+    job: dict[str, Any] = {
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "uid": uid,
+            "resourceVersion": version,
+            "creationTimestamp": "2024-01-01T00:00:00Z",
+        }
+    }
+    if state is not None:
+        job["status"] = {
+            "applicationState": {"state": state, **({"errorMessage": message} if message else {})}
+        }
+    return job
+
+
+GONE = object()  # in a batch: the job is deleted without the watch seeing it (a dropped connection)
+
+
+class FakeAsyncHook:
+    """The get/watch/delete of MokaAsyncHook over one job held in memory.
+
+    ``get`` returns the job as it is now (``None``: not found, HTTP 404). Each ``watch`` call yields
+    the next batch of events, the job changing with each, then ends when its timeout passes.
+    """
+
+    def __init__(self, current: dict[str, Any] | None, *batches: list[Any]) -> None:
+        self.current = current
+        self.batches = list(batches)
+        self.gets: list[tuple[CustomResource, str, str | None]] = []
+        self.watches: list[dict[str, Any]] = []
+        self.closed = 0
+        self.deleted: list[tuple[CustomResource, str, str | None]] = []
+        self.get_error: MokaApiError | None = None
+
+    async def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
+        self.gets.append((resource, name, namespace))
+        await asyncio.sleep(0)
+        if self.get_error is not None:
+            raise self.get_error
+        if self.current is None or self.current["metadata"]["name"] != name:
+            raise MokaApiError(f"get {resource.describe(namespace, name)}", 404, "NotFound", "not found")
+        return copy.deepcopy(self.current)
+
+    async def watch(
+        self,
+        resource: CustomResource,
+        namespace: str,
+        *,
+        name: str,
+        resource_version: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        self.watches.append(
+            {
+                "resource": resource,
+                "namespace": namespace,
+                "name": name,
+                "resource_version": resource_version,
+                "timeout": timeout,
+            }
+        )
+        batch = self.batches.pop(0) if self.batches else []
+        try:
+            for event in batch:
+                await asyncio.sleep(0)
+                if event is GONE:
+                    self.current = None
+                    continue
+                self.current = None if event.type == "DELETED" else event.object
+                yield event
+            # the watch's timeout passes (a long one is cut short, as the server's own timeout would)
+            await asyncio.sleep(min(timeout, 0.3) if timeout else 0)
+        finally:
+            self.closed += 1
+
+    async def delete(
+        self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False
+    ) -> bool:
+        self.deleted.append((resource, name, namespace))
+        return True
+
+    @property
+    def resource_versions(self) -> list[str | None]:
+        return [watch["resource_version"] for watch in self.watches]
+
+
+def trigger(**overrides: Any) -> MokaJobTrigger:
+    kwargs: dict[str, Any] = {"engine": "spark", "name": NAME, "namespace": NAMESPACE, "uid": UID}
+    return MokaJobTrigger(**{**kwargs, **overrides})
+
+
+async def first_event(
+    job_trigger: MokaJobTrigger, hook: FakeAsyncHook, monkeypatch: pytest.MonkeyPatch, within: float = 5
+) -> Any:
+    monkeypatch.setattr(MokaJobTrigger, "_hook", lambda self: hook)
+
+    async def first() -> TriggerEvent:
+        async for event in job_trigger.run():
+            return event
+        raise AssertionError("the trigger ended without an event")
+
+    event = await asyncio.wait_for(first(), timeout=within)
+    assert isinstance(event, TriggerEvent)
+    json.dumps(event.payload)  # what the triggerer stores must be JSON
+    return event.payload
+
+
+# --- serialization ----------------------------------------------------------------------------------
+
+
+def test_serialize_round_trips_through_the_constructor():
+    original = trigger(
+        moka_conn_id="moka_prod",
+        start_by=1700000000.5,
+        finish_by=1700003600.0,
+        started_at=1699999999.0,
+        delete_on_kill=False,
+    )
+
+    classpath, kwargs = original.serialize()
+    module, _, name = classpath.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    rebuilt = cls(**kwargs)
+
+    assert cls is MokaJobTrigger
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert kwargs == {
+        "engine": "spark",
+        "name": NAME,
+        "namespace": NAMESPACE,
+        "uid": UID,
+        "moka_conn_id": "moka_prod",
+        "start_by": 1700000000.5,
+        "finish_by": 1700003600.0,
+        "started_at": 1699999999.0,
+        "delete_on_kill": False,
+    }
+    assert json.loads(json.dumps(kwargs)) == kwargs
+
+
+def test_serialize_defaults():
+    _, kwargs = trigger().serialize()
+
+    assert kwargs["moka_conn_id"] == "moka_default"
+    assert kwargs["delete_on_kill"] is True
+    assert kwargs["start_by"] is kwargs["finish_by"] is kwargs["started_at"] is None
+
+
+# --- run ----------------------------------------------------------------------------------------------
+
+
+async def test_success(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(
+        spark_job("SUBMITTED", version="5"),
+        [
+            WatchEvent("MODIFIED", spark_job("RUNNING", version="6")),
+            WatchEvent("MODIFIED", spark_job("COMPLETED", version="7")),
+            WatchEvent("MODIFIED", spark_job("FAILED", version="8")),  # never reached
+        ],
+    )
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
+    assert payload["job"]["status"]["applicationState"]["state"] == "COMPLETED"
+    assert payload["job"]["metadata"]["resourceVersion"] == "7"
+    assert payload["started_at"] is not None
+    assert hook.gets == [(SPARK_APPLICATION, NAME, NAMESPACE)]
+    assert hook.watches == [
+        {
+            "resource": SPARK_APPLICATION,
+            "namespace": NAMESPACE,
+            "name": NAME,
+            "resource_version": "5",  # from where the GET left off: no event is missed or replayed
+            "timeout": None,
+        }
+    ]
+    assert hook.closed == 1  # the watch is closed before the event fires
+
+
+async def test_failure_carries_the_operators_message(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(
+        spark_job("RUNNING"),
+        [WatchEvent("MODIFIED", spark_job("FAILED", message="driver exited with code 1", version="2"))],
+    )
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["verdict"] == "failed"
+    assert payload["job"]["status"]["applicationState"]["errorMessage"] == "driver exited with code 1"
+
+
+@pytest.mark.parametrize(("state", "verdict"), [("COMPLETED", "succeeded"), ("FAILED", "failed")])
+async def test_a_job_that_ended_before_the_trigger_started_fires_without_watching(
+    monkeypatch: pytest.MonkeyPatch, state: str, verdict: str
+):
+    hook = FakeAsyncHook(spark_job(state, version="9"))
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["verdict"] == verdict
+    assert payload["job"]["metadata"]["resourceVersion"] == "9"
+    assert len(hook.gets) == 1
+    assert hook.watches == []
+
+
+async def test_start_timeout_when_the_deadline_has_passed(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("SUBMITTED"), [WatchEvent("MODIFIED", spark_job("RUNNING", version="2"))])
+
+    payload = await first_event(trigger(start_by=time.time() - 1), hook, monkeypatch)
+
+    assert payload["verdict"] == "start_timeout"
+    assert payload["started_at"] is None
+    assert payload["job"]["status"]["applicationState"]["state"] == "SUBMITTED"
+    assert hook.watches == []  # decided from the GET alone
+
+
+async def test_start_timeout_after_a_quiet_watch(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("SUBMITTED"), [])
+    start_by = time.time() + 0.2
+
+    payload = await first_event(trigger(start_by=start_by, finish_by=time.time() + 3600), hook, monkeypatch)
+
+    assert payload["verdict"] == "start_timeout"
+    assert time.time() >= start_by
+    assert 0 < hook.watches[0]["timeout"] <= 0.2  # the nearer deadline bounds the watch
+
+
+async def test_start_deadline_ignored_when_the_worker_saw_the_job_running(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(
+        spark_job("PENDING_RERUN"), [WatchEvent("MODIFIED", spark_job("COMPLETED", version="2"))]
+    )
+
+    payload = await first_event(trigger(start_by=time.time() - 1, started_at=1.0), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
+    assert payload["started_at"] == 1.0
+    assert hook.resource_versions == ["1"]
+
+
+async def test_overall_timeout_after_a_quiet_watch(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("RUNNING"), [])
+    finish_by = time.time() + 0.2
+
+    payload = await first_event(trigger(finish_by=finish_by), hook, monkeypatch)
+
+    assert payload["verdict"] == "timeout"
+    assert time.time() >= finish_by
+    assert payload["job"]["status"]["applicationState"]["state"] == "RUNNING"
+    assert len(hook.watches) == 1
+    assert 0 < hook.watches[0]["timeout"] <= 0.2
+
+
+async def test_watches_again_from_a_fresh_get_until_the_job_ends(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(
+        spark_job("SUBMITTED", version="1"),
+        [WatchEvent("MODIFIED", spark_job("RUNNING", version="2"))],
+        [],
+        [WatchEvent("MODIFIED", spark_job("COMPLETED", version="3"))],
+    )
+
+    payload = await first_event(trigger(finish_by=time.time() + 3600), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
+    assert len(hook.gets) == 3
+    assert hook.resource_versions == ["1", "2", "2"]
+    assert hook.closed == 3
+
+
+async def test_deletion_of_our_job_ends_but_a_namesake_is_ignored(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(
+        spark_job("RUNNING"),
+        [
+            WatchEvent("ADDED", spark_job("COMPLETED", uid="uid-2", version="2")),
+            WatchEvent("DELETED", spark_job("RUNNING", uid="uid-2", version="3")),
+            WatchEvent("DELETED", spark_job("RUNNING", version="4")),
+        ],
+    )
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["verdict"] == "deleted"
+    assert payload["job"]["metadata"]["uid"] == UID
+    assert payload["job"]["status"]["applicationState"]["state"] == "RUNNING"
+
+
+async def test_a_job_gone_before_the_trigger_started_ends_the_wait(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(None)  # deleted, or removed by its timeToLiveSeconds while the triggerer was down
+
+    payload = await first_event(trigger(), hook, monkeypatch, within=1)
+
+    assert payload["verdict"] == "deleted"
+    assert payload["job"]["metadata"] == {"name": NAME, "namespace": NAMESPACE, "uid": UID}
+    assert hook.watches == []
+
+
+async def test_a_job_deleted_while_no_watch_was_open_ends_the_wait(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("RUNNING"), [GONE])
+
+    payload = await first_event(trigger(finish_by=time.time() + 3600), hook, monkeypatch)
+
+    assert payload["verdict"] == "deleted"
+    assert payload["job"]["status"]["applicationState"]["state"] == "RUNNING"  # the last state seen
+    assert len(hook.gets) == 2
+    assert len(hook.watches) == 1
+
+
+async def test_a_namesake_found_by_the_first_get_means_our_job_is_gone(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("RUNNING", uid="uid-2"))
+
+    payload = await first_event(trigger(), hook, monkeypatch, within=1)
+
+    assert payload["verdict"] == "deleted"
+    assert payload["job"]["metadata"]["uid"] == UID
+
+
+async def test_api_errors_other_than_not_found_propagate(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("RUNNING"))
+    hook.get_error = MokaApiError(
+        f"get {SPARK_APPLICATION.describe(NAMESPACE, NAME)}", 403, "Forbidden", "no"
+    )
+
+    with pytest.raises(MokaApiError) as raised:
+        await first_event(trigger(), hook, monkeypatch)
+
+    assert raised.value.status == 403
+    assert hook.watches == []
+
+
+# --- on_kill --------------------------------------------------------------------------------------------
+
+
+async def test_on_kill_deletes_the_job(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(None)
+    monkeypatch.setattr(MokaJobTrigger, "_hook", lambda self: hook)
+
+    await trigger().on_kill()
+
+    assert hook.deleted == [(SPARK_APPLICATION, NAME, NAMESPACE)]
+
+
+async def test_on_kill_keeps_the_job_when_asked(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(None)
+    monkeypatch.setattr(MokaJobTrigger, "_hook", lambda self: hook)
+
+    await trigger(delete_on_kill=False).on_kill()
+
+    assert hook.deleted == []
