@@ -34,8 +34,9 @@ demo: setup
 	export AIRFLOW_HOME=$(CURDIR)/.airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags_examples \
 	       AIRFLOW__CORE__LOAD_EXAMPLES=False MOKA_SHARED_DIR=$(SHARED); \
 	$(BIN)/airflow db migrate > /dev/null; \
-	$(BIN)/airflow dags test moka_spark_pi 2>&1 | grep -E '^(SparkApplication |driver log |  \| )|DagRun Finished|Error'; \
-	echo "(the whole driver log: kubectl logs, or MokaHook().read_pod_log)"
+	$(BIN)/airflow dags test moka_spark_pi 2>&1 \
+	  | grep -E '(created|adopting) SparkApplication|moka/[a-z0-9-]+: [A-Z_]+ |Pi is roughly|^SparkApplication |^spark application id|^link |DagRun Finished|Error' \
+	  | sed -E 's/^[0-9TZ:.-]+ \[[a-z ]+\] //; s/ +\[(airflow|moka_provider)[^]]*\].*$$//'
 
 lint: $(BIN)/moka
 	$(BIN)/ruff check .
@@ -55,7 +56,8 @@ test-floor: setup
 	$(FLOOR_VENV)/bin/pip install --quiet $(FLOOR_PINS) -e '.[local,test]'
 	$(FLOOR_VENV)/bin/python -c 'import airflow; assert airflow.__version__ == "$(AIRFLOW_FLOOR)", airflow.__version__'
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
-	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py
+	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py \
+	  tests/integration/test_spark_operator.py
 
 test: setup lint
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q

@@ -80,9 +80,10 @@ def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
 
 def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) -> None:
     output = run_dag(airflow_env, "moka_spark_pi")
-    for state in ("SUBMITTED", "RUNNING", "COMPLETED"):
-        assert f": {state}\n" in output
-    assert "  | Pi is roughly 3.1" in output  # the job's own output, from the driver log
+    assert "created SparkApplication moka/spark-pi-" in output
+    assert "-driver] Pi is roughly 3.1" in output  # the job's own output, in the task log
+    assert "\nSparkApplication moka/spark-pi-" in output and ": COMPLETED\n" in output  # from XCom
+    assert "\nlink log_archive: file://" in output
 
 
 def test_connection_test_button(moka_local: Any, monkeypatch: pytest.MonkeyPatch) -> None:
