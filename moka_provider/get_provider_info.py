@@ -108,13 +108,25 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["moka_provider.hooks.moka", "moka_provider.hooks.moka_async"],
             }
         ],
-        "operators": [{"integration-name": "Moka", "python-modules": ["moka_provider.operators.spark"]}],
+        "operators": [
+            {
+                "integration-name": "Moka",
+                "python-modules": [
+                    "moka_provider.operators.spark",
+                    "moka_provider.operators.flink",
+                    "moka_provider.operators.ray",
+                ],
+            }
+        ],
         "triggers": [{"integration-name": "Moka", "python-modules": ["moka_provider.triggers.job"]}],
+        "sensors": [{"integration-name": "Moka", "python-modules": ["moka_provider.sensors.job"]}],
         # Keep in step with moka_provider.links.job_links.ALL_LINKS (a unit test checks).
         "extra-links": [
             "moka_provider.links.job_links.MokaUILink",
             "moka_provider.links.job_links.JobLogLink",
             "moka_provider.links.job_links.SparkUILink",
+            "moka_provider.links.job_links.FlinkDashboardLink",
+            "moka_provider.links.job_links.RayDashboardLink",
         ],
         "connection-types": [
             {

@@ -66,11 +66,14 @@ class EngineAdapter(ABC):
     def link_params(self, job: Mapping[str, Any]) -> dict[str, str | None]:
         """Engine values for link placeholders (``spark_app_id``, ``job_id``, ``ray_cluster``...)."""
 
-    @abstractmethod
     def engine_links(
         self, link: Callable[..., str | None], phase: Phase, params: Mapping[str, str | None]
     ) -> dict[str, str | None]:
-        """URLs of :attr:`link_buttons` for a job in ``phase``; ``link(kind, **params)`` fills a template."""
+        """URLs of :attr:`link_buttons` for a job in ``phase``; ``link(kind, **params)`` fills a template.
+
+        By default each button has a template of its own name, whatever the phase.
+        """
+        return {button: link(button, **params) for button in self.link_buttons}
 
     @abstractmethod
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from moka_provider.engines.base import EngineAdapter
+from moka_provider.engines.flink import FlinkAdapter, FlinkSessionJobAdapter
+from moka_provider.engines.ray import RayAdapter
 from moka_provider.engines.spark import SparkAdapter
 
-ADAPTERS: dict[str, EngineAdapter] = {adapter.engine: adapter for adapter in (SparkAdapter(),)}
+ADAPTERS: dict[str, EngineAdapter] = {
+    adapter.engine: adapter
+    for adapter in (SparkAdapter(), FlinkAdapter(), FlinkSessionJobAdapter(), RayAdapter())
+}
 
 
 def adapter_for(engine: str) -> EngineAdapter:

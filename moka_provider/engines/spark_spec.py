@@ -17,20 +17,36 @@ checked against the official CRD before it is returned. Pure logic: no I/O, no K
 
 from __future__ import annotations
 
-import copy
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moka_provider.engines.resources import SPARK_APPLICATION
+from moka_provider.engines.values import (
+    ARCH_LABEL,
+    YUNIKORN,
+    as_int,
+    blamed_argument,
+    check_architecture,
+    checked_keys,
+    count,
+    cpu_quantity,
+    flag,
+    manifest_of,
+    merged_env,
+    parse_manifest_text,
+    program_arguments,
+    required_text,
+    stacked_spec,
+    string_list,
+    text_map,
+)
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import ARCHITECTURES, MokaSettings
+from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.jobs.merge import deep_merge
 from moka_provider.jobs.schema import validate_against_crd
 
 APPLICATION_TYPES = ("Python", "Scala", "Java", "R")
-ARCH_LABEL = "kubernetes.io/arch"
 CONTAINER_IMAGE_CONF = "spark.kubernetes.container.image"
 
 _TYPE_BY_EXTENSION = {"py": "Python", "r": "R", "jar": "Scala"}
@@ -100,10 +116,7 @@ def build_spark_application(
     """A complete SparkApplication manifest (without ``metadata.name``/``namespace``: the caller's)."""
     template = parse_application_file(application_file) if application_file is not None else {}
     template_spec = template.get("spec") or {}
-    if architecture is not None and architecture not in ARCHITECTURES:
-        raise MokaJobSpecError(
-            "architecture", f"{architecture!r} is not a Moka node architecture ({', '.join(ARCHITECTURES)})"
-        )
+    check_architecture(architecture)
     explicit: dict[str, Any] = {}
     for fields in (
         _application_fields(application, application_type, main_class, arguments, template_spec),
@@ -112,30 +125,16 @@ def build_spark_application(
         _run_fields(queue, image, spark_version, time_to_live_seconds),
     ):
         explicit = deep_merge(explicit, fields)
-    spec = deep_merge(template_spec, explicit)
-    filled = deep_merge(_connection_defaults(settings, architecture, spec), spec)
-    spec = {**{key: filled[key] for key in spec if key in filled}, **filled}  # the user's order first
-    if spec_overrides is not None:
-        if not isinstance(spec_overrides, Mapping):
-            raise MokaJobSpecError(
-                "spec_overrides", f"expected a mapping (part of spec), got {_kind(spec_overrides)}"
-            )
-        spec = deep_merge(spec, spec_overrides)
-
-    final_argument = (
-        "spec_overrides" if spec_overrides else "application_file" if application_file else "arguments"
+    spec = stacked_spec(
+        template_spec,
+        explicit,
+        lambda given: _connection_defaults(settings, architecture, given),
+        spec_overrides,
     )
+    final_argument = blamed_argument(application_file, spec_overrides)
     _check_complete(spec, main_class, driver, executor, final_argument)
     _check_executor_bounds(spec, "dynamic_allocation" if dynamic_allocation is not None else final_argument)
-    metadata = template.get("metadata") or {}
-    manifest = {
-        "apiVersion": SPARK_APPLICATION.api_version,
-        "kind": SPARK_APPLICATION.kind,
-        "metadata": {
-            key: copy.deepcopy(metadata[key]) for key in ("labels", "annotations") if metadata.get(key)
-        },
-        "spec": spec,
-    }
+    manifest = manifest_of(SPARK_APPLICATION, template, spec)
     validate_against_crd(SPARK_APPLICATION, manifest, argument=final_argument)
     return manifest
 
@@ -143,55 +142,9 @@ def build_spark_application(
 def parse_application_file(
     value: str | Mapping[str, Any], argument: str = "application_file"
 ) -> dict[str, Any]:
-    """One SparkApplication document from a dict (copied) or YAML/JSON text.
-
-    Airflow renders a templated ``.yaml``/``.yml``/``.json`` path into the file's content before the
-    operator runs, so text is always a document here, never a path.
-    """
-    if isinstance(value, Mapping):
-        document: Any = copy.deepcopy(dict(value))
-    elif isinstance(value, str):
-        document = _single_document(value, argument)
-    else:
-        raise MokaJobSpecError(argument, f"expected YAML or JSON text or a mapping, got {_kind(value)}")
-    if not isinstance(document, Mapping):
-        hint = ""
-        if isinstance(document, str) and document.strip().endswith((".yaml", ".yml", ".json")):
-            hint = (
-                "; it looks like a file path that was not rendered: pass the file's content, a dict, "
-                "or a path relative to the DAG folder on an operator that templates application_file"
-            )
-        raise MokaJobSpecError(argument, f"expected a SparkApplication document, got {_kind(document)}{hint}")
-    found = (document.get("apiVersion"), document.get("kind"))
-    if found != (SPARK_APPLICATION.api_version, SPARK_APPLICATION.kind):
-        raise MokaJobSpecError(
-            argument,
-            f"expected apiVersion {SPARK_APPLICATION.api_version} kind {SPARK_APPLICATION.kind}, "
-            f"got apiVersion {found[0]!r} kind {found[1]!r}",
-        )
-    for part in ("metadata", "spec"):
-        if document.get(part) is not None and not isinstance(document[part], Mapping):
-            raise MokaJobSpecError(argument, f"{part} must be a mapping, got {_kind(document[part])}")
-    return dict(document)
-
-
-def _single_document(text: str, argument: str) -> Any:
-    if text.lstrip().startswith("{"):
-        try:  # JSON first: YAML reads most JSON, but not JSON indented with tabs
-            return json.loads(text)
-        except ValueError:
-            pass  # a YAML flow mapping, or broken JSON that YAML will describe
-    import yaml
-
-    try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as error:
-        raise MokaJobSpecError(argument, f"is not valid YAML or JSON: {error}") from None
-    if len(documents) != 1:
-        raise MokaJobSpecError(
-            argument, f"holds {len(documents)} documents; expected exactly one SparkApplication"
-        )
-    return documents[0]
+    """One SparkApplication document from a dict (copied) or YAML/JSON text (see
+    :func:`~moka_provider.engines.values.parse_manifest_text`)."""
+    return parse_manifest_text(value, SPARK_APPLICATION, argument)
 
 
 def _application_fields(
@@ -204,7 +157,7 @@ def _application_fields(
             "application_type", f"{application_type!r} is not one of {', '.join(APPLICATION_TYPES)}"
         )
     if application is not None:
-        path = fields["mainApplicationFile"] = _required_text(application, "application")
+        path = fields["mainApplicationFile"] = required_text(application, "application")
         name, dot, extension = path.rsplit("/", 1)[-1].rpartition(".")
         inferred = _TYPE_BY_EXTENSION.get(extension.lower()) if name and dot else None
         fits = application_type in (None, inferred) or {inferred, application_type} <= set(_JVM_TYPES)
@@ -222,75 +175,18 @@ def _application_fields(
     if application_type:
         fields["type"] = application_type
     if main_class is not None:
-        fields["mainClass"] = _required_text(main_class, "main_class")
+        fields["mainClass"] = required_text(main_class, "main_class")
     if arguments is not None:
-        fields["arguments"] = _arguments(arguments)
+        fields["arguments"] = program_arguments(arguments, "arguments")
     return fields
-
-
-def _arguments(values: Any) -> list[str]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise MokaJobSpecError("arguments", f"expected a list of strings, got {_kind(values)}")
-    texts = []
-    for index, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise MokaJobSpecError(
-                f"arguments[{index}]",
-                f"expected a string or a number, got {_kind(value)}"
-                + (
-                    "; write the text the application expects, e.g. 'true'" if isinstance(value, bool) else ""
-                ),
-            )
-        texts.append(value if isinstance(value, str) else str(value))
-    return texts
-
-
-def _text_map(values: Any, argument: str) -> dict[str, str]:
-    """A mapping of non-empty string keys to text (numbers and booleans spelled as Spark does)."""
-    if not isinstance(values, Mapping):
-        raise MokaJobSpecError(argument, f"expected a mapping of strings, got {_kind(values)}")
-    texts = {}
-    for key, value in values.items():
-        if not isinstance(key, str) or not key:
-            raise MokaJobSpecError(argument, f"keys must be non-empty strings, got {key!r}")
-        texts[key] = _text(value, f"{argument}[{key!r}]")
-    return texts
-
-
-def _text(value: Any, argument: str) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    raise MokaJobSpecError(argument, f"expected a string, number or boolean, got {_kind(value)}")
-
-
-def _required_text(value: Any, argument: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise MokaJobSpecError(argument, f"expected a non-empty string, got {_kind(value)}")
-    return value
-
-
-def _count(value: Any, argument: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise MokaJobSpecError(argument, f"expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _flag(value: Any, argument: str) -> bool:
-    if not isinstance(value, bool):
-        raise MokaJobSpecError(argument, f"expected True or False, got {value!r}")
-    return value
 
 
 def _config_fields(spark_conf: Any, hadoop_conf: Any, deps: Any, dynamic_allocation: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if spark_conf is not None:
-        fields["sparkConf"] = _text_map(spark_conf, "spark_conf")
+        fields["sparkConf"] = text_map(spark_conf, "spark_conf")
     if hadoop_conf is not None:
-        fields["hadoopConf"] = _text_map(hadoop_conf, "hadoop_conf")
+        fields["hadoopConf"] = text_map(hadoop_conf, "hadoop_conf")
     if deps is not None:
         fields["deps"] = _deps(deps)
     if dynamic_allocation is not None:
@@ -307,13 +203,13 @@ def _pod_fields(
     template_spec: Mapping[str, Any],
 ) -> dict[str, Any]:
     """``driver`` and ``executor``: their own settings, the shared ``env``, account and architecture."""
-    common_env = _text_map(env, "env") if env is not None else {}
+    common_env = text_map(env, "env") if env is not None else {}
     fields: dict[str, Any] = {}
     for role, values, allowed in (("driver", driver, _ROLE_FIELDS), ("executor", executor, _EXECUTOR_FIELDS)):
         if role_fields := _role_fields(role, values, allowed, template_spec.get(role), common_env):
             fields[role] = role_fields
     if service_account is not None:
-        account = _required_text(service_account, "service_account")
+        account = required_text(service_account, "service_account")
         fields = deep_merge(fields, {"driver": {"serviceAccount": account}})
     if architecture is not None:
         fields = deep_merge(fields, _arch_selector(architecture, template_spec))
@@ -323,13 +219,13 @@ def _pod_fields(
 def _run_fields(queue: Any, image: Any, spark_version: Any, time_to_live_seconds: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if queue is not None:
-        fields.update(_yunikorn(_required_text(queue, "queue")))
+        fields.update(_yunikorn(required_text(queue, "queue")))
     if image is not None:
-        fields["image"] = _required_text(image, "image")
+        fields["image"] = required_text(image, "image")
     if spark_version is not None:
-        fields["sparkVersion"] = _required_text(spark_version, "spark_version")
+        fields["sparkVersion"] = required_text(spark_version, "spark_version")
     if time_to_live_seconds is not None:
-        fields["timeToLiveSeconds"] = _count(time_to_live_seconds, "time_to_live_seconds", minimum=0)
+        fields["timeToLiveSeconds"] = count(time_to_live_seconds, "time_to_live_seconds", minimum=0)
     return fields
 
 
@@ -337,43 +233,22 @@ def _role_fields(
     role: str, values: Any, allowed: Mapping[str, str], template_role: Any, common_env: Mapping[str, str]
 ) -> dict[str, Any]:
     """One of ``driver``/``executor`` from its snake_case keys, plus the shared ``env``."""
-    values = _checked_keys({} if values is None else values, role, allowed)
+    values = checked_keys({} if values is None else values, role, allowed)
     fields: dict[str, Any] = {}
     for key, value in values.items():
         argument = f"{role}[{key!r}]"
         if key in ("cores", "instances"):
-            fields[allowed[key]] = _count(value, argument, minimum=1)
+            fields[allowed[key]] = count(value, argument, minimum=1)
         elif key in ("memory", "memory_overhead"):
             fields[allowed[key]] = _memory(value, argument)
         elif key in ("core_request", "core_limit"):
-            fields[allowed[key]] = _cpu(value, argument)
+            fields[allowed[key]] = cpu_quantity(value, argument)
         elif key in ("labels", "annotations", "node_selector"):
-            fields[allowed[key]] = _text_map(value, argument)
-    if role_env := {**common_env, **(_text_map(values["env"], f"{role}['env']") if "env" in values else {})}:
+            fields[allowed[key]] = text_map(value, argument)
+    if role_env := {**common_env, **(text_map(values["env"], f"{role}['env']") if "env" in values else {})}:
         existing = template_role.get("env") if isinstance(template_role, Mapping) else None
-        fields["env"] = _merged_env(existing, role_env)
+        fields["env"] = merged_env(existing, role_env)
     return fields
-
-
-def _checked_keys(values: Any, argument: str, allowed: Mapping[str, str]) -> Mapping[str, Any]:
-    """``values`` if it is a mapping with only ``allowed`` keys."""
-    if not isinstance(values, Mapping):
-        raise MokaJobSpecError(argument, f"expected a mapping, got {_kind(values)}")
-    if unknown := sorted(repr(key) for key in values if key not in allowed):
-        raise MokaJobSpecError(
-            argument, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
-        )
-    return values
-
-
-def _merged_env(existing: Any, values: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The template's ``env`` entries not named in ``values``, then ``values`` as name/value entries."""
-    kept = [
-        entry
-        for entry in (existing if isinstance(existing, list) else [])
-        if not (isinstance(entry, Mapping) and entry.get("name") in values)
-    ]
-    return copy.deepcopy(kept) + [{"name": name, "value": value} for name, value in values.items()]
 
 
 def _memory(value: Any, argument: str) -> str:
@@ -388,47 +263,27 @@ def _memory(value: Any, argument: str) -> str:
     raise MokaJobSpecError(argument, f"{value!r} is not a memory size; use {_MEMORY_FORMS}")
 
 
-def _cpu(value: Any, argument: str) -> str:
-    """A Kubernetes CPU quantity (``500m``, ``1.5``, ``2``), checked by the Kubernetes client."""
-    text = (
-        str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else None
-    )
-    if text:
-        from kubernetes.utils import parse_quantity
-
-        try:
-            if parse_quantity(text) > 0:
-                return text
-        except ValueError:
-            pass
-    raise MokaJobSpecError(argument, f"{value!r} is not a CPU quantity; use e.g. '500m', '1.5' or '2'")
-
-
 def _dynamic_allocation(values: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {"enabled": True}
-    for key, value in _checked_keys(values, "dynamic_allocation", _DYNAMIC_ALLOCATION_FIELDS).items():
+    for key, value in checked_keys(values, "dynamic_allocation", _DYNAMIC_ALLOCATION_FIELDS).items():
         argument = f"dynamic_allocation[{key!r}]"
         if key in ("enabled", "shuffle_tracking_enabled"):
-            fields[_DYNAMIC_ALLOCATION_FIELDS[key]] = _flag(value, argument)
+            fields[_DYNAMIC_ALLOCATION_FIELDS[key]] = flag(value, argument)
         else:
             minimum = 1 if key == "max_executors" else 0
-            fields[_DYNAMIC_ALLOCATION_FIELDS[key]] = _count(value, argument, minimum=minimum)
+            fields[_DYNAMIC_ALLOCATION_FIELDS[key]] = count(value, argument, minimum=minimum)
     return fields
 
 
 def _deps(values: Any) -> dict[str, list[str]]:
-    fields = {}
-    for key, items in _checked_keys(values, "deps", _DEPS_FIELDS).items():
-        argument = f"deps[{key!r}]"
-        if isinstance(items, str) or not isinstance(items, Sequence):
-            single = f"; write [{items!r}]" if isinstance(items, str) else ""
-            raise MokaJobSpecError(argument, f"expected a list of strings, got {_kind(items)}{single}")
-        fields[_DEPS_FIELDS[key]] = [_required_text(item, f"{argument}[{i}]") for i, item in enumerate(items)]
-    return fields
+    return {
+        _DEPS_FIELDS[key]: string_list(items, f"deps[{key!r}]")
+        for key, items in checked_keys(values, "deps", _DEPS_FIELDS).items()
+    }
 
 
 def _yunikorn(queue: str) -> dict[str, Any]:
-    return {"batchScheduler": "yunikorn", "batchSchedulerOptions": {"queue": queue}}
+    return {"batchScheduler": YUNIKORN, "batchSchedulerOptions": {"queue": queue}}
 
 
 def _arch_selector(architecture: str, template_spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -454,7 +309,7 @@ def _connection_defaults(
         defaults["sparkVersion"] = version
     if settings.service_account:
         defaults["driver"]["serviceAccount"] = settings.service_account
-    if settings.queue and spec.get("batchScheduler", "yunikorn") == "yunikorn":
+    if settings.queue and spec.get("batchScheduler", YUNIKORN) == YUNIKORN:
         defaults.update(_yunikorn(settings.queue))
     return defaults
 
@@ -517,8 +372,8 @@ def _check_executor_bounds(spec: Mapping[str, Any], argument: str) -> None:
     if not isinstance(allocation, Mapping) or allocation.get("enabled") is not True:
         return
     executor = spec.get("executor")
-    instances = _int(executor.get("instances")) if isinstance(executor, Mapping) else None
-    minimum, initial, maximum = (_int(allocation.get(f"{k}Executors")) for k in ("min", "initial", "max"))
+    instances = as_int(executor.get("instances")) if isinstance(executor, Mapping) else None
+    minimum, initial, maximum = (as_int(allocation.get(f"{k}Executors")) for k in ("min", "initial", "max"))
     if minimum is not None and initial is not None and minimum > initial:
         raise MokaJobSpecError(
             argument, f"initial_executors ({initial}) is less than min_executors ({minimum})"
@@ -530,15 +385,3 @@ def _check_executor_bounds(spec: Mapping[str, Any], argument: str) -> None:
     ):
         if value is not None and maximum is not None and value > maximum:
             raise MokaJobSpecError(argument, f"{name} ({value}) is greater than max_executors ({maximum})")
-
-
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
-def _kind(value: Any) -> str:
-    """How a wrong value is named in an error: the value itself when short, and its type."""
-    if value is None:
-        return "None"
-    shown = repr(value)
-    return f"{shown} ({type(value).__name__})" if len(shown) <= 40 else f"a {type(value).__name__}"

@@ -47,7 +47,23 @@ class SparkUILink(MokaJobLink):
     button = "spark_ui"
 
 
-ALL_LINKS: tuple[type[MokaJobLink], ...] = (MokaUILink, JobLogLink, SparkUILink)
+class FlinkDashboardLink(MokaJobLink):
+    name = "Flink dashboard"
+    button = "flink_dashboard"
+
+
+class RayDashboardLink(MokaJobLink):
+    name = "Ray dashboard"
+    button = "ray_dashboard"
+
+
+ALL_LINKS: tuple[type[MokaJobLink], ...] = (
+    MokaUILink,
+    JobLogLink,
+    SparkUILink,
+    FlinkDashboardLink,
+    RayDashboardLink,
+)
 
 
 def persist_urls(ti: Any, operator: Any, urls: dict[str, str | None]) -> None:

@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from moka_provider.hooks.connection_settings import MokaSettings
     from moka_provider.hooks.moka import MokaHook
     from moka_provider.jobs.logs import LogFollower
+    from moka_provider.jobs.reporting import JobReporter
     from moka_provider.jobs.tracking import JobTracker, Outcome
 
 _MISSING = "MISSING"
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def _seconds(value: float | datetime.timedelta | None, argument: str) -> float | None:
@@ -58,16 +60,27 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
     :param namespace: namespace of the job; the connection's by default.
     :param name: prefix of the job's name (a DNS label); the task id by default. Moka appends a hash
         of the task instance (and an attempt number) so each task instance has its own job.
+    :param application_file: the job's resource as YAML or JSON (inline, or a ``.yaml`` / ``.yml`` /
+        ``.json`` file next to the DAG or on its ``template_searchpath``), rendered with Jinja; the
+        other arguments are merged into it.
+    :param spec_overrides: merged into ``spec`` last (mappings merge, lists replace, ``None`` removes).
     :param deferrable: wait in the triggerer instead of holding a worker slot.
     :param start_timeout: seconds (or a timedelta) the job may stay pending before it is deleted and
         the task fails.
     :param timeout: seconds (or a timedelta) the job may take in all, from its creation.
     :param delete_on_kill: delete the job when the task is killed, cleared or marked failed.
+    :param delete_after_success: delete the job once it succeeded (after its log was read); the
+        engine's default (:attr:`DELETE_AFTER_SUCCESS`) when not given.
     """
 
-    adapter: ClassVar[EngineAdapter]
+    #: Whether a succeeded job is deleted unless the task says otherwise (Flink: yes, so finished
+    #: batch jobs do not hold JobManagers).
+    DELETE_AFTER_SUCCESS: ClassVar[bool] = False
+
+    adapter: EngineAdapter
     external_id_key = "moka_job"
-    template_fields: Sequence[str] = ("namespace", "name", "spec_overrides")
+    template_fields: Sequence[str] = ("namespace", "name", "application_file", "spec_overrides")
+    template_fields_renderers = {"application_file": "yaml", "spec_overrides": "json"}
     ui_color = "#f5d9c4"
 
     def __init__(
@@ -76,22 +89,28 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         moka_conn_id: str = "moka_default",
         namespace: str | None = None,
         name: str | None = None,
+        application_file: str | Mapping[str, Any] | None = None,
         spec_overrides: Mapping[str, Any] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         start_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
         delete_on_kill: bool = True,
+        delete_after_success: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.moka_conn_id = moka_conn_id
         self.namespace = namespace
         self.name = name
+        self.application_file = application_file
         self.spec_overrides = spec_overrides
         self.deferrable = deferrable
         self.start_timeout = _seconds(start_timeout, "start_timeout")
         self.timeout = _seconds(timeout, "timeout")
         self.delete_on_kill = delete_on_kill
+        self.delete_after_success = (
+            self.DELETE_AFTER_SUCCESS if delete_after_success is None else delete_after_success
+        )
         self._job: dict[str, Any] | None = None
         self._first_phase: Phase | None = None
         self._result: dict[str, Any] | None = None
@@ -101,6 +120,14 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
     @abstractmethod
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
         """The job's resource from the (rendered) arguments, validated; without name/namespace."""
+
+    def application_template(self, context: Context) -> str | Mapping[str, Any] | None:
+        """``application_file`` as given inline, or the named file's content rendered with Jinja."""
+        value = self.application_file
+        if isinstance(value, str) and "\n" not in value and value.strip().endswith(_TEMPLATE_SUFFIXES):
+            environment = self.get_template_env(dag=context["dag"])
+            return environment.get_template(value.strip()).render(**context)
+        return value
 
     # -- Airflow entry points ------------------------------------------------------------------
 
@@ -242,7 +269,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         return self._job
 
     def _describe(self, job: Mapping[str, Any]) -> str:
-        return self.adapter.resource.describe(job["metadata"].get("namespace"), job["metadata"]["name"])
+        return self._reporter.describe(job)
 
     def _watch(self, context: Context, tracker: JobTracker) -> Outcome:
         from moka_provider.exceptions import MokaApiError
@@ -283,12 +310,14 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             if outcome := tracker.check():
                 return outcome
 
-    def _persist_links(self, context: Context, job: Mapping[str, Any]) -> None:
-        from moka_provider.jobs.urls import job_urls
-        from moka_provider.links.job_links import persist_urls
+    @property
+    def _reporter(self) -> JobReporter:
+        from moka_provider.jobs.reporting import JobReporter
 
-        urls = job_urls(self.hook.settings, self.adapter, job, self.adapter.status(job).phase)
-        persist_urls(context["ti"], self, urls)
+        return JobReporter(self.hook, self.adapter, self.log)
+
+    def _persist_links(self, context: Context, job: Mapping[str, Any]) -> None:
+        self._reporter.persist_links(context["ti"], self, job)
 
     def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
         """Links, log, metrics and the XCom result of an ended wait; raises unless it succeeded."""
@@ -296,60 +325,34 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
         from moka_provider.jobs.tracking import Verdict
 
+        reporter = self._reporter
         job, status = outcome.job, outcome.status
         self._persist_links(context, job)
-        what = self._describe(job)
+        what = reporter.describe(job)
+        metadata = job["metadata"]
         if outcome.verdict in (Verdict.START_TIMEOUT, Verdict.TIMEOUT):
-            self.hook.delete(
-                self.adapter.resource, job["metadata"]["name"], job["metadata"]["namespace"], missing_ok=True
-            )
+            self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
             if outcome.verdict is Verdict.START_TIMEOUT:
                 problem = f"did not start within start_timeout={self.start_timeout:g}s"
             else:
                 problem = f"did not finish within timeout={self.timeout:g}s"
             raise AirflowException(
-                f"{what} {problem} (state {status.state or 'none'}); deleted it{self._log_tail(job)}"
+                f"{what} {problem} (state {status.state or 'none'}); deleted it{reporter.log_tail(job)}"
             )
         if outcome.verdict is Verdict.DELETED:
             raise AirflowException(
                 f"{what} was deleted before it finished (last state {status.state or 'none'})"
-                f"{self._log_tail(job)}"
+                f"{reporter.log_tail(job)}"
             )
-        tail = self._log_tail(job)
+        tail = reporter.log_tail(job, self._follower)
         self._emit_timings(outcome)
         if outcome.verdict is Verdict.FAILED:
-            raise AirflowException(f"{what} failed ({status.state}): {status.message or 'no message'}{tail}")
+            raise AirflowException(reporter.failure(outcome, tail))
         self.log.info("%s %s", what, status.state)
-        return self._xcom_result(job, outcome)
-
-    def _log_tail(self, job: Mapping[str, Any]) -> str:
-        """Show the job's log in the task log if not streamed already; its last lines for errors."""
-        from moka_provider.jobs.logs import ERROR_TAIL_LINES, read_job_log
-        from moka_provider.jobs.urls import link_params
-
-        if self._follower is not None and self._follower.count:
-            lines, source = list(self._follower.tail), f"pod {self._follower.pod}"
-        else:
-            pod = self.adapter.log_pod(job)
-            log = read_job_log(
-                self.hook,
-                self.hook.settings,
-                pod,
-                job["metadata"]["namespace"],
-                link_params(self.adapter, job),
-            )
-            if log.source is None:
-                self.log.warning("the job's log could not be read: %s", log.problem)
-                return ""
-            self.log.info("log of %s, from %s:", self._describe(job), log.source)
-            for line in log.lines:
-                self.log.info("[%s] %s", pod, line)
-            lines, source = log.lines[-ERROR_TAIL_LINES:], log.source
-        if not lines:
-            return ""
-        return f"\nlast {len(lines)} lines of the log ({source}):\n" + "\n".join(
-            f"  | {line}" for line in lines
-        )
+        if self.delete_after_success:
+            self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
+            self.log.info("deleted %s (delete_after_success)", what)
+        return reporter.result(outcome)
 
     def _emit_timings(self, outcome: Outcome) -> None:
         from airflow.providers.common.compat.sdk import Stats
@@ -357,28 +360,10 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         from moka_provider.jobs.tracking import created_at
 
         tags = {"engine": self.adapter.engine}
-        if outcome.started_at is not None and self._first_phase is Phase.PENDING:
-            Stats.timing(
-                "moka.job.submit_to_running", outcome.started_at - created_at(outcome.job), tags=tags
-            )
-        if outcome.started_at is not None:
-            Stats.timing("moka.job.running_to_done", outcome.finished_at - outcome.started_at, tags=tags)
-
-    def _xcom_result(self, job: Mapping[str, Any], outcome: Outcome) -> dict[str, Any]:
-        from moka_provider.jobs.identity import attempt_of
-        from moka_provider.jobs.tracking import created_at
-        from moka_provider.jobs.urls import job_urls
-
-        metadata = job["metadata"]
-        return {
-            "engine": self.adapter.engine,
-            "kind": self.adapter.resource.kind,
-            "name": metadata["name"],
-            "namespace": metadata["namespace"],
-            "uid": metadata.get("uid"),
-            "attempt": attempt_of(dict(job)),
-            "state": outcome.status.state,
-            "duration_seconds": round(outcome.finished_at - created_at(job), 3),
-            "links": job_urls(self.hook.settings, self.adapter, job, outcome.status.phase),
-            **self.adapter.result(job),
-        }
+        if outcome.started_at is None:
+            return
+        if self._first_phase is Phase.PENDING:
+            waited = outcome.started_at - created_at(outcome.job)
+            Stats.timing("moka.job.submit_to_running", datetime.timedelta(seconds=waited), tags=tags)
+        ran = outcome.finished_at - outcome.started_at
+        Stats.timing("moka.job.running_to_done", datetime.timedelta(seconds=ran), tags=tags)

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
 
     from moka_provider.hooks.connection_settings import MokaSettings
 
-_FILE_SUFFIXES = (".yaml", ".yml", ".json")
-
 
 def _reject_airflow_names(kwargs: dict[str, Any]) -> None:
     """Say where Spark settings go when given under a name Airflow uses for something else."""
@@ -70,9 +68,8 @@ class MokaSparkOperator(MokaJobOperator):
         "yunikorn_queue",
         "image",
         "env",
-        "application_file",
     )
-    template_fields_renderers = {"application_file": "yaml", "spark_conf": "json", "spec_overrides": "json"}
+    template_fields_renderers = {**MokaJobOperator.template_fields_renderers, "spark_conf": "json"}
 
     def __init__(
         self,
@@ -94,7 +91,6 @@ class MokaSparkOperator(MokaJobOperator):
         service_account: str | None = None,
         env: Mapping[str, str] | None = None,
         time_to_live_seconds: int | None = None,
-        application_file: str | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         _reject_airflow_names(kwargs)
@@ -116,7 +112,6 @@ class MokaSparkOperator(MokaJobOperator):
         self.service_account = service_account
         self.env = env
         self.time_to_live_seconds = time_to_live_seconds
-        self.application_file = application_file
 
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
@@ -125,11 +120,8 @@ class MokaSparkOperator(MokaJobOperator):
         return MokaJobOperator.partial.__func__(cls, **kwargs)  # type: ignore[attr-defined]
 
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
-        from moka_provider.engines.spark_spec import build_spark_application, parse_application_file
+        from moka_provider.engines.spark_spec import build_spark_application
 
-        template = None
-        if self.application_file is not None:
-            template = parse_application_file(self._application_file_text(context))
         return build_spark_application(
             settings=settings,
             application=self.application,
@@ -149,15 +141,6 @@ class MokaSparkOperator(MokaJobOperator):
             service_account=self.service_account,
             env=self.env,
             time_to_live_seconds=self.time_to_live_seconds,
-            application_file=template,
+            application_file=self.application_template(context),
             spec_overrides=self.spec_overrides,
         )
-
-    def _application_file_text(self, context: Context) -> str | Mapping[str, Any]:
-        """Inline YAML/JSON as rendered, or the named file's content rendered with Jinja."""
-        value = self.application_file
-        if isinstance(value, str) and "\n" not in value and value.strip().endswith(_FILE_SUFFIXES):
-            environment = self.get_template_env(dag=context["dag"])
-            return environment.get_template(value.strip()).render(**context)
-        assert value is not None
-        return value

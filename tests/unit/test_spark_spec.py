@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from moka_provider.engines import spark_spec
-from moka_provider.engines.resources import SPARK_APPLICATION, CustomResource
+from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.engines.spark_spec import build_spark_application, parse_application_file
 from moka_provider.exceptions import MokaJobSpecError
 from moka_provider.hooks.connection_settings import MokaSettings
@@ -59,27 +57,10 @@ spec:
 """
 
 
-@dataclass(frozen=True)
-class ReferenceSparkCrd(CustomResource):
-    """SparkApplication with its CRD read from the project's reference YAML, not the packaged copy."""
-
-    path: str = ""
-
-    def crd(self) -> dict[str, Any]:
-        crd: dict[str, Any] = yaml.load(Path(self.path).read_text(), Loader=yaml.CSafeLoader)
-        return crd
-
-
 @pytest.fixture(scope="session")
-def reference_crd(shared_dir) -> ReferenceSparkCrd:
-    (path,) = sorted((shared_dir / "crds").glob("*sparkapplications*.y*ml"))
-    return ReferenceSparkCrd(
-        SPARK_APPLICATION.kind,
-        SPARK_APPLICATION.group,
-        SPARK_APPLICATION.version,
-        SPARK_APPLICATION.plural,
-        str(path),
-    )
+def reference_crd(original_crd):
+    """SparkApplication with its CRD read from the project's reference YAML, not the packaged copy."""
+    return original_crd(SPARK_APPLICATION)
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""What a Moka task tells its user about a job: links, the job's log, its facts, its failure.
+
+Shared by the operators (which own their jobs) and the sensor (which watches someone else's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from moka_provider.engines.base import EngineAdapter
+
+if TYPE_CHECKING:
+    from moka_provider.jobs.logs import LogFollower
+    from moka_provider.jobs.tracking import Outcome
+
+
+class JobReporter:
+    def __init__(self, hook: Any, adapter: EngineAdapter, log: Any) -> None:
+        self.hook = hook
+        self.adapter = adapter
+        self.log = log
+
+    def describe(self, job: Mapping[str, Any]) -> str:
+        return self.adapter.resource.describe(job["metadata"].get("namespace"), job["metadata"]["name"])
+
+    def persist_links(self, ti: Any, operator: Any, job: Mapping[str, Any]) -> None:
+        """Store the job's current link URLs where the Airflow UI shows them."""
+        from moka_provider.jobs.urls import job_urls
+        from moka_provider.links.job_links import persist_urls
+
+        urls = job_urls(self.hook.settings, self.adapter, job, self.adapter.status(job).phase)
+        persist_urls(ti, operator, urls)
+
+    def log_tail(self, job: Mapping[str, Any], follower: LogFollower | None = None) -> str:
+        """Show the job's log in the task log unless ``follower`` streamed it; its last lines for errors."""
+        from moka_provider.jobs.logs import ERROR_TAIL_LINES, read_job_log
+        from moka_provider.jobs.urls import link_params
+
+        if follower is not None and follower.count:
+            lines, source = list(follower.tail), f"pod {follower.pod}"
+        else:
+            pod = self.adapter.log_pod(job)
+            namespace = job["metadata"]["namespace"]
+            log = read_job_log(self.hook, self.hook.settings, pod, namespace, link_params(self.adapter, job))
+            if log.source is None:
+                self.log.warning("the job's log could not be read: %s", log.problem)
+                return ""
+            self.log.info("log of %s, from %s:", self.describe(job), log.source)
+            for line in log.lines:
+                self.log.info("[%s] %s", pod, line)
+            lines, source = log.lines[-ERROR_TAIL_LINES:], log.source
+        if not lines:
+            return ""
+        quoted = "\n".join(f"  | {line}" for line in lines)
+        return f"\nlast {len(lines)} lines of the log ({source}):\n{quoted}"
+
+    def failure(self, outcome: Outcome, tail: str) -> str:
+        status = outcome.status
+        return f"{self.describe(outcome.job)} failed ({status.state}): {status.message or 'no message'}{tail}"
+
+    def result(self, outcome: Outcome) -> dict[str, Any]:
+        """The task's XCom value for a job that succeeded."""
+        from moka_provider.jobs.identity import attempt_of
+        from moka_provider.jobs.tracking import created_at
+        from moka_provider.jobs.urls import job_urls
+
+        job = outcome.job
+        metadata = job["metadata"]
+        return {
+            "engine": self.adapter.engine,
+            "kind": self.adapter.resource.kind,
+            "name": metadata["name"],
+            "namespace": metadata["namespace"],
+            "uid": metadata.get("uid"),
+            "attempt": attempt_of(dict(job)),
+            "state": outcome.status.state,
+            "duration_seconds": round(outcome.finished_at - created_at(job), 3),
+            "links": job_urls(self.hook.settings, self.adapter, job, outcome.status.phase),
+            **self.adapter.result(job),
+        }

@@ -1,0 +1,204 @@
+"""MokaJobSensor: wait for a Moka job that something else submitted (another DAG, a CI system).
+
+The job is found by name or by labels (the newest match), and judged by the same engine adapters
+and outcome rules as the operators' own jobs; its links and log reach the task the same way. The
+sensor never deletes the job: it is not the sensor's. Deferrable: it waits in the triggerer with
+:class:`~moka_provider.triggers.job.MokaJobTrigger` (one watch per job), and while no job matches
+yet, it looks again every ``poke_interval`` without holding a worker slot.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+
+from moka_provider.links.job_links import ALL_LINKS
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from moka_provider.engines.base import EngineAdapter
+    from moka_provider.hooks.moka import MokaHook
+    from moka_provider.jobs.reporting import JobReporter
+    from moka_provider.jobs.tracking import Outcome
+
+
+class MokaJobSensor(BaseSensorOperator):
+    """Succeeds when a Moka job of ``engine`` succeeds; fails when it fails or is deleted.
+
+    :param engine: ``spark``, ``flink``, ``flink_session`` or ``ray``.
+    :param job_name: the job's name; or
+    :param label_selector: a label selector (e.g. ``moka.dev/dag-id=etl``); the newest match counts.
+    :param namespace: the connection's namespace by default.
+    :param moka_conn_id: the ``moka`` connection.
+    :param deferrable: wait in the triggerer.
+    """
+
+    template_fields = ("job_name", "label_selector", "namespace")
+    operator_extra_links = tuple(link() for link in ALL_LINKS)
+    ui_color = "#f5d9c4"
+
+    def __init__(
+        self,
+        *,
+        engine: str,
+        job_name: str | None = None,
+        label_selector: str | None = None,
+        namespace: str | None = None,
+        moka_conn_id: str = "moka_default",
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        from moka_provider.engines.registry import ADAPTERS
+        from moka_provider.exceptions import MokaJobSpecError
+
+        super().__init__(**kwargs)
+        if engine not in ADAPTERS:
+            raise MokaJobSpecError("engine", f"{engine!r} is not one of {', '.join(sorted(ADAPTERS))}")
+        if (job_name is None) == (label_selector is None):
+            raise MokaJobSpecError("job_name", "give either job_name or label_selector (not both)")
+        self.engine = engine
+        self.job_name = job_name
+        self.label_selector = label_selector
+        self.namespace = namespace
+        self.moka_conn_id = moka_conn_id
+        self.deferrable = deferrable
+        self.moka_urls: dict[str, str | None] | None = None
+
+    @property
+    def adapter(self) -> EngineAdapter:
+        from moka_provider.engines.registry import adapter_for
+
+        return adapter_for(self.engine)
+
+    @property
+    def hook(self) -> MokaHook:
+        from moka_provider.hooks.moka import MokaHook
+
+        if not hasattr(self, "_hook"):
+            self._hook = MokaHook(moka_conn_id=self.moka_conn_id)
+        return self._hook
+
+    @property
+    def reporter(self) -> JobReporter:
+        from moka_provider.jobs.reporting import JobReporter
+
+        return JobReporter(self.hook, self.adapter, self.log)
+
+    # -- poke mode -------------------------------------------------------------------------------
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        from moka_provider.engines.base import Phase
+        from moka_provider.jobs.tracking import Outcome, Verdict
+
+        job = self.find_job()
+        if job is None:
+            self.log.info("no %s matches %s yet", self.adapter.resource.kind, self._wanted)
+            return False
+        self.reporter.persist_links(context["ti"], self, job)
+        status = self.adapter.status(job)
+        self.log.info("%s: %s", self.reporter.describe(job), status.state or "(no state yet)")
+        if not status.phase.terminal:
+            return False
+        verdict = Verdict.SUCCEEDED if status.phase is Phase.SUCCEEDED else Verdict.FAILED
+        return PokeReturnValue(True, xcom_value=self._conclude(context, Outcome(verdict, job, status)))
+
+    # -- deferrable mode -------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        return self.look_and_defer(context, finish_by=time.time() + self.timeout)
+
+    def look_and_defer(self, context: Context, event: Any = None, *, finish_by: float) -> Any:
+        """Defer to the job's trigger, or (no job yet) to a timer to look again."""
+        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
+        from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+        from moka_provider.triggers.job import MokaJobTrigger
+
+        job = self.find_job()
+        if job is None:
+            if time.time() >= finish_by:
+                raise AirflowSensorTimeout(f"no {self.adapter.resource.kind} matched {self._wanted} in time")
+            self.log.info("no %s matches %s yet", self.adapter.resource.kind, self._wanted)
+            self.defer(
+                trigger=TimeDeltaTrigger(datetime.timedelta(seconds=self.poke_interval)),
+                method_name="look_and_defer",
+                kwargs={"finish_by": finish_by},
+            )
+        assert job is not None
+        self.reporter.persist_links(context["ti"], self, job)
+        metadata = job["metadata"]
+        self.defer(
+            trigger=MokaJobTrigger(
+                engine=self.engine,
+                name=metadata["name"],
+                namespace=metadata["namespace"],
+                uid=metadata["uid"],
+                moka_conn_id=self.moka_conn_id,
+                finish_by=finish_by,
+                delete_on_kill=False,  # not the sensor's job
+            ),
+            method_name="execute_complete",
+        )
+
+    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
+        from moka_provider.jobs.tracking import Outcome
+
+        return self._conclude(context, Outcome.from_event(event, self.adapter))
+
+    # -- both --------------------------------------------------------------------------------------
+
+    @property
+    def _wanted(self) -> str:
+        return f"name {self.job_name!r}" if self.job_name else f"labels {self.label_selector!r}"
+
+    def find_job(self) -> dict[str, Any] | None:
+        """The job by name, or the newest job matching the labels (``None`` if there is none)."""
+        from moka_provider.exceptions import MokaApiError
+
+        resource = self.adapter.resource
+        if self.job_name:
+            try:
+                job: dict[str, Any] = self.hook.get(resource, self.job_name, self.namespace)
+            except MokaApiError as error:
+                if error.not_found:
+                    return None
+                raise
+            return job
+        jobs = [
+            job
+            for job in self.hook.list(resource, self.namespace, label_selector=self.label_selector)
+            if not job["metadata"].get("deletionTimestamp")
+        ]
+        if not jobs:
+            return None
+        jobs.sort(key=lambda job: (job["metadata"].get("creationTimestamp") or "", job["metadata"]["name"]))
+        if len(jobs) > 1:
+            self.log.info("%d jobs match %s; following the newest", len(jobs), self._wanted)
+        return jobs[-1]
+
+    def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
+        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
+        from airflow.sdk.exceptions import AirflowException
+
+        from moka_provider.jobs.tracking import Verdict
+
+        reporter = self.reporter
+        reporter.persist_links(context["ti"], self, outcome.job)
+        what, state = reporter.describe(outcome.job), outcome.status.state or "none"
+        if outcome.verdict is Verdict.TIMEOUT:
+            raise AirflowSensorTimeout(
+                f"{what} did not finish within timeout={self.timeout:g}s (state {state})"
+            )
+        tail = reporter.log_tail(outcome.job)
+        if outcome.verdict is Verdict.DELETED:
+            raise AirflowException(f"{what} was deleted before it finished (last state {state}){tail}")
+        if outcome.verdict is Verdict.FAILED:
+            raise AirflowException(reporter.failure(outcome, tail))
+        return reporter.result(outcome)

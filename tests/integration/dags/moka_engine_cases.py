@@ -1,0 +1,124 @@
+"""DAGs of the engine-neutral lifecycle tests: the same cases for Spark, Flink and Ray.
+
+Every case runs the same driver program (``workloads/script.py``; for Flink ``flink_script.py``,
+which first runs a tiny batch job) with a message, a number of seconds to wait and an exit code,
+through the engine's operator. ``report_job`` prints the task's XCom as a ``MOKA_XCOM=`` line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, task
+
+from moka_provider.exceptions import MokaApiError
+from moka_provider.operators.flink import MokaFlinkOperator
+from moka_provider.operators.job import MokaJobOperator
+from moka_provider.operators.ray import MokaRayOperator
+from moka_provider.operators.spark import MokaSparkOperator
+from moka_provider.sensors.job import MokaJobSensor
+
+WORKLOADS = Path(__file__).resolve().parents[1] / "workloads"
+SLOW = os.environ.get("MOKA_SLOW_SECONDS", "25")
+
+
+def spark_job(message: str, seconds: str, code: str) -> dict[str, Any]:
+    return {
+        "application": f"local://{WORKLOADS / 'script.py'}",
+        "arguments": [message, seconds, code],
+        "driver": {"cores": 1, "memory": "512m"},
+        "executors": {"instances": 1, "cores": 1, "memory": "512m"},
+    }
+
+
+def flink_job(message: str, seconds: str, code: str) -> dict[str, Any]:
+    return {
+        "python_file": str(WORKLOADS / "flink_script.py"),
+        "args": [message, seconds, code],
+        "parallelism": 1,
+    }
+
+
+def ray_job(message: str, seconds: str, code: str) -> dict[str, Any]:
+    return {
+        "entrypoint": f"python {WORKLOADS / 'script.py'} {message} {seconds} {code}",
+        "head": {"cpu": 1, "memory": "1Gi"},
+    }
+
+
+ENGINES: dict[str, tuple[type[MokaJobOperator], Callable[[str, str, str], dict[str, Any]]]] = {
+    "spark": (MokaSparkOperator, spark_job),
+    "flink": (MokaFlinkOperator, flink_job),
+    "ray": (MokaRayOperator, ray_job),
+}
+
+
+def archive_only(operator: type[MokaJobOperator]) -> type[MokaJobOperator]:
+    """The operator, except that its job (and so its pod) is removed before it concludes, as a TTL
+    would: the log must then come from the log archive."""
+
+    class ConcludeAfterDeletion(operator):  # type: ignore[valid-type, misc]
+        def _conclude(self, context: Any, outcome: Any) -> dict[str, Any]:
+            metadata = outcome.job["metadata"]
+            self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
+            pod = self.adapter.log_pod(outcome.job)
+            for _ in range(120):
+                try:
+                    next(iter(self.hook.read_pod_log(pod, metadata["namespace"], tail_lines=1)), None)
+                except MokaApiError as error:
+                    if error.not_found:
+                        break
+                time.sleep(0.5)
+            return super()._conclude(context, outcome)
+
+    return ConcludeAfterDeletion
+
+
+@task
+def report_job(ti: Any = None) -> None:
+    keys = [key for key in ti.task.dag.get_task("job").operator_extra_links]
+    values = {link.xcom_key: ti.xcom_pull(task_ids="job", key=link.xcom_key) for link in keys}
+    values["result"] = ti.xcom_pull(task_ids="job")
+    print("MOKA_XCOM=" + json.dumps(values, default=str))
+
+
+def case(dag_id: str, operator: type[Any], **kwargs: Any) -> None:
+    with DAG(dag_id, schedule=None, catchup=False, params={"message": "hello"}):
+        operator(task_id="job", **kwargs) >> report_job()
+
+
+for engine, (operator, job) in ENGINES.items():
+    for mode, deferrable in (("sync", False), ("deferred", True)):
+        case(
+            f"moka_{engine}_ok_{mode}",
+            operator,
+            deferrable=deferrable,
+            **job("{{ params.message }}", "0", "0"),
+        )
+        case(f"moka_{engine}_fail_{mode}", operator, deferrable=deferrable, **job("doomed", "0", "3"))
+        case(
+            f"moka_{engine}_sensor_{mode}",
+            MokaJobSensor,
+            engine=engine,
+            job_name="{{ dag_run.conf['job'] }}",
+            poke_interval=2,
+            timeout=300,
+            deferrable=deferrable,
+        )
+    case(f"moka_{engine}_slow", operator, **job("slow", SLOW, "0"))
+    case(f"moka_{engine}_start_timeout", operator, start_timeout=6, **job("never", "0", "0"))
+    case(f"moka_{engine}_archived_log", archive_only(operator), deferrable=True, **job("archived", "0", "0"))
+    case(
+        f"moka_{engine}_sensor_labels",
+        MokaJobSensor,
+        engine=engine,
+        label_selector="{{ dag_run.conf['labels'] }}",
+        poke_interval=2,
+        timeout=300,
+        deferrable=True,
+    )

@@ -1,0 +1,310 @@
+"""The job lifecycle, once over the engines: Spark, Flink and Ray operators and the sensor in a real
+Airflow 3 (``airflow dags test`` / ``airflow tasks test``) against `moka local`, running real jobs.
+
+The DAGs are ``tests/integration/dags/moka_engine_cases.py``; each engine runs the same driver
+program (say a message, wait, exit with a code), so one test states what every engine must do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from moka_provider.engines.base import EngineAdapter, Phase
+from moka_provider.engines.registry import adapter_for
+from moka_provider.exceptions import MokaApiError
+from tests.conftest import REPO
+from tests.integration.conftest import AIRFLOW, SyncOrAsync, airflow_home, run_dag, spark_app
+
+DAGS = REPO / "tests" / "integration" / "dags"
+ENGINES = ("spark", "flink", "ray")
+LINKS = {
+    "moka_ui_url": "https://moka.test/{engine}/{namespace}/{name}",
+    "flink_dashboard_url": "https://flink.test/{namespace}/{name}/#/job/{job_id}",
+    "ray_dashboard_url": "https://ray.test/{namespace}/{ray_cluster}/#/jobs/{job_id}",
+}
+
+
+@pytest.fixture(scope="module")
+def airflow_env(
+    moka_local: Any, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
+) -> dict[str, str]:
+    connection = os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] + "&" + urlencode(LINKS)
+    return airflow_home(
+        tmp_path_factory.mktemp("airflow"), DAGS, shared_dir, AIRFLOW_CONN_MOKA_DEFAULT=connection
+    )
+
+
+@pytest.fixture
+def hook(moka_local: Any) -> SyncOrAsync:
+    return SyncOrAsync("sync")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def jobs_of(hook: SyncOrAsync, engine: str, dag_id: str) -> list[dict[str, Any]]:
+    return hook.list(adapter_for(engine).resource, label_selector=f"moka.dev/dag-id={dag_id}")
+
+
+def phase(engine: str, job: dict[str, Any]) -> Phase:
+    return adapter_for(engine).status(job).phase
+
+
+def clean(hook: SyncOrAsync, engine: str, dag_id: str) -> None:
+    for job in jobs_of(hook, engine, dag_id):
+        hook.delete(adapter_for(engine).resource, job["metadata"]["name"], missing_ok=True)
+
+
+def xcom_of(output: str) -> dict[str, Any]:
+    line = next(line for line in output.splitlines() if "MOKA_XCOM=" in line)
+    return json.loads(line.split("MOKA_XCOM=", 1)[1])
+
+
+def wait_for(what: str, check: Any, timeout: float = 180) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def running_job(hook: SyncOrAsync, engine: str, dag_id: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        return next((j for j in jobs_of(hook, engine, dag_id) if phase(engine, j) is Phase.RUNNING), None)
+
+    return wait_for(f"a RUNNING job of {dag_id}", find)
+
+
+@pytest.fixture
+def background() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def start_dag(airflow_env: dict[str, str], dag_id: str, started: list[subprocess.Popen[str]]) -> Any:
+    process = subprocess.Popen(
+        [AIRFLOW, "dags", "test", dag_id],
+        env=airflow_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    started.append(process)
+    return process
+
+
+def own_job(engine: str, message: str, seconds: str, code: str) -> tuple[EngineAdapter, dict[str, Any]]:
+    """A job of ``engine`` made as the operators make it, but submitted by the test (by "someone else")."""
+    from moka_provider.hooks.moka import MokaHook
+    from tests.integration.dags.moka_engine_cases import ENGINES as CASES
+
+    _, job = CASES[engine]
+    adapter = adapter_for(engine)
+    settings = MokaHook().settings
+    build = {
+        "spark": "moka_provider.engines.spark_spec:build_spark_application",
+        "flink": "moka_provider.engines.flink_spec:build_flink_deployment",
+        "ray": "moka_provider.engines.ray_spec:build_ray_job",
+    }[engine]
+    module, function = build.split(":")
+    import importlib
+
+    manifest = getattr(importlib.import_module(module), function)(
+        settings=settings, **_renamed(engine, job(message, seconds, code))
+    )
+    manifest["metadata"]["name"] = f"ext-{uuid.uuid4().hex[:8]}"
+    manifest["metadata"].setdefault("labels", {})["team"] = f"t{uuid.uuid4().hex[:6]}"
+    return adapter, manifest
+
+
+def _renamed(engine: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Operator argument names -> spec builder names, where they differ."""
+    renames = {"executors": "executor", "spark_deps": "deps", "yunikorn_queue": "queue"}
+    return {renames.get(key, key): value for key, value in kwargs.items()}
+
+
+# -- the matrix -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["sync", "deferred"])
+def test_a_job_succeeds_with_its_log_links_and_xcom(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, mode: str
+) -> None:
+    from tests.integration.dags.moka_engine_cases import ENGINES as CASES
+
+    dag_id = f"moka_{engine}_ok_{mode}"
+    clean(hook, engine, dag_id)
+    output = run_dag(airflow_env, dag_id)
+    assert "script says: hello" in output  # the job's own output ("{{ params.message }}" rendered)
+    result = xcom_of(output)["result"]
+    assert result["engine"] == engine and result["attempt"] == 1 and result["duration_seconds"] > 0
+    assert xcom_of(output)["_link_MokaUILink"] == (
+        f"https://moka.test/{engine}/{result['namespace']}/{result['name']}"
+    )
+    assert xcom_of(output)["_link_JobLogLink"].startswith("file://")
+    jobs = jobs_of(hook, engine, dag_id)
+    if CASES[engine][0].DELETE_AFTER_SUCCESS:
+        assert jobs == []  # a finished Flink job holds no JobManager
+        assert f"deleted {adapter_for(engine).resource.kind}" in output
+    else:
+        [job] = jobs
+        assert job["metadata"]["uid"] == result["uid"] and phase(engine, job) is Phase.SUCCEEDED
+    if engine == "flink":
+        assert result["job_id"] and xcom_of(output)["_link_FlinkDashboardLink"].endswith(result["job_id"])
+    if engine == "ray":
+        assert xcom_of(output)["_link_RayDashboardLink"].endswith(f"/#/jobs/{result['job_id']}")
+
+
+@pytest.mark.parametrize("mode", ["sync", "deferred"])
+def test_a_failed_job_fails_the_task_with_the_reason_and_the_log(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, mode: str
+) -> None:
+    dag_id = f"moka_{engine}_fail_{mode}"
+    clean(hook, engine, dag_id)
+    output = run_dag(airflow_env, dag_id, succeed=False)
+    [job] = jobs_of(hook, engine, dag_id)  # kept for its logs
+    status = adapter_for(engine).status(job)
+    assert status.phase is Phase.FAILED and status.message
+    assert f"failed ({status.state}): {status.message.splitlines()[0]}" in output
+    assert "  | script fails on purpose with exit code 3" in output  # the log's last lines, in the error
+
+
+def test_a_retry_after_the_worker_died_adopts_the_running_job(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, background: list[Any]
+) -> None:
+    dag_id = f"moka_{engine}_slow"
+    clean(hook, engine, dag_id)
+    first = start_dag(airflow_env, dag_id, background)
+    running = running_job(hook, engine, dag_id)
+    os.killpg(first.pid, signal.SIGKILL)  # the worker dies; the job goes on
+    first.wait()
+    run_id = running["metadata"]["annotations"]["moka.dev/run-id"]
+    retry = subprocess.run(
+        [AIRFLOW, "tasks", "test", dag_id, "job", run_id],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )  # the same task instance, again
+    output = retry.stdout + retry.stderr
+    assert retry.returncode == 0, output[-3000:]
+    assert running["metadata"]["name"] in output
+    assert "created " not in output  # nothing new was submitted
+    remaining = jobs_of(hook, engine, dag_id)
+    assert [job["metadata"]["uid"] for job in remaining] in ([running["metadata"]["uid"]], [])
+
+
+def test_a_killed_task_deletes_its_job(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, background: list[Any]
+) -> None:
+    dag_id = f"moka_{engine}_slow"
+    clean(hook, engine, dag_id)
+    task = start_dag(airflow_env, dag_id, background)
+    running_job(hook, engine, dag_id)
+    os.killpg(task.pid, signal.SIGTERM)  # what Airflow sends a task it kills
+    output, _ = task.communicate(timeout=180)
+    assert f"task killed: deleted {adapter_for(engine).resource.kind}" in output
+    wait_for("the job to be gone", lambda: jobs_of(hook, engine, dag_id) == [], timeout=60)
+
+
+def test_a_deferred_task_killed_by_a_user_deletes_its_job(hook: SyncOrAsync, engine: str) -> None:
+    """Airflow 3.3's triggerer calls ``on_kill`` when a deferred task is marked failed or cleared."""
+    from moka_provider.triggers.job import MokaJobTrigger
+
+    adapter, manifest = own_job(engine, "slow", "60", "0")
+    created = hook.create(adapter.resource, manifest)
+    metadata = created["metadata"]
+    trigger = MokaJobTrigger(
+        engine=engine, name=metadata["name"], namespace=metadata["namespace"], uid=metadata["uid"]
+    )
+    trigger = MokaJobTrigger(**trigger.serialize()[1])  # as the triggerer rebuilds it
+
+    async def kill_while_waiting() -> None:
+        waiting = asyncio.ensure_future(anext(aiter(trigger.run())))
+        await asyncio.sleep(2)
+        assert not waiting.done()
+        waiting.cancel()
+        await trigger.on_kill()
+
+    asyncio.run(kill_while_waiting())
+    with pytest.raises(MokaApiError) as gone:
+        hook.get(adapter.resource, metadata["name"])
+    assert gone.value.not_found
+
+
+def test_a_job_stuck_pending_times_out_and_is_deleted(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, unique_name: str
+) -> None:
+    from moka_provider.engines.resources import SPARK_APPLICATION
+
+    dag_id = f"moka_{engine}_start_timeout"
+    clean(hook, engine, dag_id)
+    blocker = spark_app(unique_name)  # takes every core of the local node meanwhile
+    blocker["spec"]["mainApplicationFile"] = f"local://{REPO / 'tests/integration/workloads/script.py'}"
+    blocker["spec"]["arguments"] = ["blocking", "120", "0"]
+    blocker["spec"]["executor"].update(instances=os.cpu_count() or 1, cores=1)
+    hook.create(SPARK_APPLICATION, blocker)
+    try:
+        wait_for(
+            "the blocking job to run",
+            lambda: phase("spark", hook.get(SPARK_APPLICATION, unique_name)) is Phase.RUNNING,
+        )
+        output = run_dag(airflow_env, dag_id, succeed=False)
+    finally:
+        hook.delete(SPARK_APPLICATION, unique_name, missing_ok=True)
+    assert "did not start within start_timeout=6s" in output and "; deleted it" in output
+    assert jobs_of(hook, engine, dag_id) == []
+
+
+def test_the_log_comes_from_the_archive_once_the_pod_is_gone(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str
+) -> None:
+    output = run_dag(airflow_env, f"moka_{engine}_archived_log")
+    assert "from file://" in output  # the log archive, not the pod
+    assert "script says: archived" in output
+
+
+@pytest.mark.parametrize("mode", ["sync", "deferred"])
+def test_the_sensor_follows_a_job_submitted_elsewhere(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, mode: str
+) -> None:
+    adapter, manifest = own_job(engine, "outside", "3", "0")
+    hook.create(adapter.resource, manifest)
+    name = manifest["metadata"]["name"]
+    output = run_dag(airflow_env, f"moka_{engine}_sensor_{mode}", "-c", json.dumps({"job": name}))
+    result = xcom_of(output)["result"]
+    assert result["name"] == name and result["engine"] == engine
+    assert "script says: outside" in output
+    assert hook.get(adapter.resource, name)["metadata"]["name"] == name  # the sensor deletes nothing
+
+
+def test_the_sensor_fails_with_the_jobs_reason_and_finds_jobs_by_label(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str
+) -> None:
+    adapter, manifest = own_job(engine, "outside", "0", "3")
+    hook.create(adapter.resource, manifest)
+    labels = f"team={manifest['metadata']['labels']['team']}"
+    output = run_dag(
+        airflow_env, f"moka_{engine}_sensor_labels", "-c", json.dumps({"labels": labels}), succeed=False
+    )
+    assert "failed (" in output and "  | script fails on purpose with exit code 3" in output

@@ -1,0 +1,194 @@
+"""RayAdapter: phases of a RayJob (DESIGN.md section 3), its submitter pod, links and results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from moka_provider.engines.base import Phase
+from moka_provider.engines.ray import RayAdapter
+from moka_provider.engines.registry import adapter_for
+from moka_provider.engines.resources import RAY_JOB
+from moka_provider.hooks.connection_settings import MokaSettings
+from moka_provider.local.controllers import ray as local_ray
+
+ADAPTER = RayAdapter()
+
+
+def ray_job(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    job: dict[str, Any] = {
+        "metadata": {"name": "train-1a2b3c4d", "namespace": "moka", "uid": "u"},
+        "spec": spec,
+    }
+    if status is not None:
+        job["status"] = status
+    return job
+
+
+# --- phases -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("deployment", "ray_status", "phase"),
+    [
+        ("Complete", "SUCCEEDED", Phase.SUCCEEDED),
+        ("Complete", "FAILED", Phase.FAILED),
+        ("Complete", "STOPPED", Phase.FAILED),
+        ("Complete", "", Phase.FAILED),
+        ("Failed", "FAILED", Phase.FAILED),
+        ("Failed", "", Phase.FAILED),
+        ("ValidationFailed", "", Phase.FAILED),
+        ("Running", "RUNNING", Phase.RUNNING),
+        ("Running", "PENDING", Phase.RUNNING),
+        ("", "", Phase.PENDING),
+        ("Initializing", "", Phase.PENDING),
+        ("Waiting", "", Phase.PENDING),
+        ("Retrying", "FAILED", Phase.PENDING),
+        ("Suspending", "RUNNING", Phase.PENDING),
+        ("Suspended", "", Phase.PENDING),
+        ("SomethingNew", "", Phase.PENDING),
+    ],
+)
+def test_job_deployment_states(deployment, ray_status, phase):
+    status = ADAPTER.status(ray_job({"jobDeploymentStatus": deployment, "jobStatus": ray_status}))
+
+    assert (status.phase, status.state) == (phase, deployment)
+
+
+@pytest.mark.parametrize("status", [None, {}, {"jobDeploymentStatus": None}])
+def test_no_status_yet_is_pending(status):
+    assert ADAPTER.status(ray_job(status)).phase is Phase.PENDING
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (
+            {
+                "jobDeploymentStatus": "Failed",
+                "reason": "AppFailed",
+                "message": "Job entrypoint command failed",
+            },
+            "AppFailed: Job entrypoint command failed",
+        ),
+        (
+            {
+                "jobDeploymentStatus": "ValidationFailed",
+                "reason": "ValidationFailed",
+                "message": "entrypoint must be set",
+            },
+            "ValidationFailed: entrypoint must be set",
+        ),
+        ({"jobDeploymentStatus": "Failed", "reason": "DeadlineExceeded"}, "DeadlineExceeded"),
+        ({"jobDeploymentStatus": "Failed"}, None),
+        (
+            {"jobDeploymentStatus": "Complete", "jobStatus": "STOPPED", "message": "stopped by a user"},
+            "the Ray job ended STOPPED: stopped by a user",
+        ),
+        ({"jobDeploymentStatus": "Complete"}, "the Ray job ended without a status"),
+        ({"jobDeploymentStatus": "Complete", "jobStatus": "SUCCEEDED", "message": ""}, None),
+        (
+            {"jobDeploymentStatus": "Retrying", "reason": "AppFailed", "message": "attempt 1 failed"},
+            "attempt 1 failed",
+        ),
+    ],
+)
+def test_messages(status, message):
+    assert ADAPTER.status(ray_job(status)).message == message
+
+
+# --- log pod ------------------------------------------------------------------------------------
+
+
+def test_the_submitter_pod_is_the_local_controllers():
+    job = ray_job({"jobId": "train-1a2b3c4d-x7k2p", "jobDeploymentStatus": "Running"})
+
+    pod = ADAPTER.log_pod(job)
+
+    assert pod == local_ray.submitter_pod_name(job, "train-1a2b3c4d-x7k2p")
+    assert pod is not None and pod.startswith("train-1a2b3c4d-") and len(pod) == len("train-1a2b3c4d-") + 5
+
+
+@pytest.mark.parametrize(
+    ("status", "mode"),
+    [
+        (None, None),
+        ({"jobDeploymentStatus": ""}, None),
+        ({"jobId": "j-1"}, "HTTPMode"),
+        ({"jobId": "j-1"}, "SidecarMode"),
+    ],
+    ids=["no-status", "no-job-id", "http-mode", "sidecar-mode"],
+)
+def test_no_submitter_pod(status, mode):
+    job = ray_job(status, **({"submissionMode": mode} if mode else {}))
+
+    assert ADAPTER.log_pod(job) is None
+
+
+def test_k8s_job_mode_named_explicitly_has_a_submitter():
+    assert ADAPTER.log_pod(ray_job({"jobId": "j-1"}, submissionMode="K8sJobMode")) is not None
+
+
+# --- links and results --------------------------------------------------------------------------
+
+
+def test_link_params():
+    job = ray_job({"jobId": "j-1", "rayClusterName": "train-raycluster-abcde"})
+
+    assert ADAPTER.link_params(job) == {
+        "job_id": "j-1",
+        "ray_cluster": "train-raycluster-abcde",
+        "pod": ADAPTER.log_pod(job),
+    }
+    assert ADAPTER.link_params(ray_job()) == {"job_id": None, "ray_cluster": None, "pod": None}
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+def test_the_dashboard_link_in_every_phase(phase):
+    settings = MokaSettings.from_extras(
+        {"ray_dashboard_url": "https://ray.test/{namespace}/{ray_cluster}/#/jobs/{job_id}"}
+    )
+    params = {"namespace": "moka", "ray_cluster": "c-1", "job_id": "j-1"}
+
+    assert ADAPTER.engine_links(settings.link, phase, params) == {
+        "ray_dashboard": "https://ray.test/moka/c-1/#/jobs/j-1"
+    }
+    assert ADAPTER.engine_links(settings.link, phase, {**params, "ray_cluster": None}) == {
+        "ray_dashboard": None
+    }
+    assert set(ADAPTER.engine_links(settings.link, phase, params)) == set(ADAPTER.link_buttons)
+
+
+def test_result():
+    job = ray_job(
+        {
+            "jobId": "j-1",
+            "rayClusterName": "c-1",
+            "jobStatus": "FAILED",
+            "jobDeploymentStatus": "Failed",
+            "reason": "AppFailed",
+        }
+    )
+
+    assert ADAPTER.result(job) == {
+        "job_id": "j-1",
+        "ray_cluster": "c-1",
+        "job_status": "FAILED",
+        "reason": "AppFailed",
+    }
+    assert ADAPTER.result(ray_job()) == {
+        "job_id": None,
+        "ray_cluster": None,
+        "job_status": None,
+        "reason": None,
+    }
+
+
+# --- class facts --------------------------------------------------------------------------------
+
+
+def test_names_fit_kuberays_limit():
+    assert (ADAPTER.engine, ADAPTER.resource, ADAPTER.link_buttons) == ("ray", RAY_JOB, ("ray_dashboard",))
+    assert ADAPTER.max_name_length == local_ray.MAX_NAME_LENGTH == 47
+    assert isinstance(adapter_for("ray"), RayAdapter)
