@@ -58,6 +58,7 @@ test-floor: setup
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
 	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py \
 	  tests/integration/test_spark_operator.py
+	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/integration/test_job_operators.py -k spark
 
 test: setup lint
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q

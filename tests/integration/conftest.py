@@ -8,10 +8,13 @@ service account bound to the shipped Role), through ``moka`` connections given a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from moka_provider.engines.base import Phase
+from moka_provider.engines.registry import adapter_for
 from moka_provider.local import control_plane
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.local.paths import StatePaths
@@ -214,3 +219,77 @@ def run_dag(
     else:
         assert "state=failed" in output, output[-4000:]
     return output
+
+
+# -- helpers of the operator tests (real Airflow, real jobs) ----------------------------------------
+
+DAGS = Path(__file__).resolve().parent / "dags"
+
+
+def airflow_with_links(
+    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, links: dict[str, str]
+) -> dict[str, str]:
+    """An Airflow home on the test DAGs whose ``moka_default`` connection has these link templates."""
+    from urllib.parse import urlencode
+
+    connection = os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] + "&" + urlencode(links)
+    return airflow_home(
+        tmp_path_factory.mktemp("airflow"), DAGS, shared_dir, AIRFLOW_CONN_MOKA_DEFAULT=connection
+    )
+
+
+def jobs_of(hook: SyncOrAsync, engine: str, dag_id: str) -> list[dict[str, Any]]:
+    return hook.list(adapter_for(engine).resource, label_selector=f"moka.dev/dag-id={dag_id}")
+
+
+def phase(engine: str, job: dict[str, Any]) -> Phase:
+    return adapter_for(engine).status(job).phase
+
+
+def clean(hook: SyncOrAsync, engine: str, dag_id: str) -> None:
+    for job in jobs_of(hook, engine, dag_id):
+        hook.delete(adapter_for(engine).resource, job["metadata"]["name"], missing_ok=True)
+
+
+def xcom_of(output: str) -> dict[str, Any]:
+    line = next(line for line in output.splitlines() if "MOKA_XCOM=" in line)
+    return json.loads(line.split("MOKA_XCOM=", 1)[1])
+
+
+def wait_for(what: str, check: Any, timeout: float = 180) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def running_job(hook: SyncOrAsync, engine: str, dag_id: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        return next((j for j in jobs_of(hook, engine, dag_id) if phase(engine, j) is Phase.RUNNING), None)
+
+    return wait_for(f"a RUNNING job of {dag_id}", find)
+
+
+@pytest.fixture
+def background() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def start_dag(airflow_env: dict[str, str], dag_id: str, started: list[subprocess.Popen[str]]) -> Any:
+    process = subprocess.Popen(
+        [AIRFLOW, "dags", "test", dag_id],
+        env=airflow_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    started.append(process)
+    return process

@@ -86,6 +86,23 @@ def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) 
     assert "\nlink log_archive: file://" in output
 
 
+def test_flink_example_dag_runs_a_real_pyflink_batch_job(airflow_env: dict[str, str]) -> None:
+    from moka_provider.engines.resources import FLINK_DEPLOYMENT
+
+    output = run_dag(airflow_env, "moka_flink_wordcount")
+    assert "created FlinkDeployment moka/word-count-" in output
+    assert "word count: runtime mode BATCH" in output and "word count done: 20 distinct words" in output
+    assert "deleted FlinkDeployment" in output  # no JobManager left behind
+    selector = "moka.dev/dag-id=moka_flink_wordcount"
+    assert SyncOrAsync("sync").list(FLINK_DEPLOYMENT, label_selector=selector) == []
+
+
+def test_ray_example_dag_runs_a_real_ray_job(airflow_env: dict[str, str]) -> None:
+    output = run_dag(airflow_env, "moka_ray_job")
+    assert "created RayJob moka/sum-squares-" in output
+    assert "sum of squares below 8 is 140 (computed by 8 Ray tasks)" in output  # the job's output
+
+
 def test_connection_test_button(moka_local: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from moka_provider.hooks.moka import MokaHook
 

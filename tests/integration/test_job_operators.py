@@ -12,12 +12,9 @@ import json
 import os
 import signal
 import subprocess
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -25,9 +22,21 @@ from moka_provider.engines.base import EngineAdapter, Phase
 from moka_provider.engines.registry import adapter_for
 from moka_provider.exceptions import MokaApiError
 from tests.conftest import REPO
-from tests.integration.conftest import AIRFLOW, SyncOrAsync, airflow_home, run_dag, spark_app
+from tests.integration.conftest import (
+    AIRFLOW,
+    SyncOrAsync,
+    airflow_with_links,
+    clean,
+    jobs_of,
+    phase,
+    run_dag,
+    running_job,
+    spark_app,
+    start_dag,
+    wait_for,
+    xcom_of,
+)
 
-DAGS = REPO / "tests" / "integration" / "dags"
 ENGINES = ("spark", "flink", "ray")
 LINKS = {
     "moka_ui_url": "https://moka.test/{engine}/{namespace}/{name}",
@@ -40,10 +49,7 @@ LINKS = {
 def airflow_env(
     moka_local: Any, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
 ) -> dict[str, str]:
-    connection = os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] + "&" + urlencode(LINKS)
-    return airflow_home(
-        tmp_path_factory.mktemp("airflow"), DAGS, shared_dir, AIRFLOW_CONN_MOKA_DEFAULT=connection
-    )
+    return airflow_with_links(tmp_path_factory, shared_dir, LINKS)
 
 
 @pytest.fixture
@@ -54,63 +60,6 @@ def hook(moka_local: Any) -> SyncOrAsync:
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-def jobs_of(hook: SyncOrAsync, engine: str, dag_id: str) -> list[dict[str, Any]]:
-    return hook.list(adapter_for(engine).resource, label_selector=f"moka.dev/dag-id={dag_id}")
-
-
-def phase(engine: str, job: dict[str, Any]) -> Phase:
-    return adapter_for(engine).status(job).phase
-
-
-def clean(hook: SyncOrAsync, engine: str, dag_id: str) -> None:
-    for job in jobs_of(hook, engine, dag_id):
-        hook.delete(adapter_for(engine).resource, job["metadata"]["name"], missing_ok=True)
-
-
-def xcom_of(output: str) -> dict[str, Any]:
-    line = next(line for line in output.splitlines() if "MOKA_XCOM=" in line)
-    return json.loads(line.split("MOKA_XCOM=", 1)[1])
-
-
-def wait_for(what: str, check: Any, timeout: float = 180) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def running_job(hook: SyncOrAsync, engine: str, dag_id: str) -> dict[str, Any]:
-    def find() -> dict[str, Any] | None:
-        return next((j for j in jobs_of(hook, engine, dag_id) if phase(engine, j) is Phase.RUNNING), None)
-
-    return wait_for(f"a RUNNING job of {dag_id}", find)
-
-
-@pytest.fixture
-def background() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def start_dag(airflow_env: dict[str, str], dag_id: str, started: list[subprocess.Popen[str]]) -> Any:
-    process = subprocess.Popen(
-        [AIRFLOW, "dags", "test", dag_id],
-        env=airflow_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    started.append(process)
-    return process
 
 
 def own_job(engine: str, message: str, seconds: str, code: str) -> tuple[EngineAdapter, dict[str, Any]]:
@@ -186,7 +135,8 @@ def test_a_failed_job_fails_the_task_with_the_reason_and_the_log(
     status = adapter_for(engine).status(job)
     assert status.phase is Phase.FAILED and status.message
     assert f"failed ({status.state}): {status.message.splitlines()[0]}" in output
-    assert "  | script fails on purpose with exit code 3" in output  # the log's last lines, in the error
+    assert "script fails on purpose with exit code 3" in output  # the job's log, in the task log
+    assert " lines of the log (" in output  # and its last lines in the error (Flink's end in a stack trace)
 
 
 def test_a_retry_after_the_worker_died_adopts_the_running_job(
@@ -307,4 +257,4 @@ def test_the_sensor_fails_with_the_jobs_reason_and_finds_jobs_by_label(
     output = run_dag(
         airflow_env, f"moka_{engine}_sensor_labels", "-c", json.dumps({"labels": labels}), succeed=False
     )
-    assert "failed (" in output and "  | script fails on purpose with exit code 3" in output
+    assert "failed (" in output and "script fails on purpose with exit code 3" in output

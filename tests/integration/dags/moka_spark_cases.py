@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,6 @@ WORKLOADS = Path(__file__).resolve().parents[1] / "workloads"
 PI = Path(__file__).resolve().parents[3] / "dags_examples" / "workloads" / "pyspark_pi.py"
 SCRIPT = f"local://{WORKLOADS / 'script.py'}"
 LINK_KEYS = ("_link_MokaUILink", "_link_SparkUILink", "_link_JobLogLink")
-
-
-class ConcludeAfterDeletion(MokaSparkOperator):
-    """Waits until the job's TTL removed it (and its pod) before concluding: the log must then
-    come from the log archive."""
-
-    def _conclude(self, context: Any, outcome: Any) -> dict[str, Any]:
-        metadata = outcome.job["metadata"]
-        for _ in range(120):
-            if not self.hook.list(
-                self.adapter.resource,
-                metadata["namespace"],
-                label_selector=f"moka.dev/job-key={metadata['labels']['moka.dev/job-key']}",
-            ):
-                break
-            time.sleep(0.5)
-        return super()._conclude(context, outcome)
 
 
 def report(task_id: str) -> Any:
@@ -69,33 +51,16 @@ spark_dag(
     executors={"instances": 1, "cores": 2, "memory": "512m"},
     deferrable=True,
 )
-for mode, deferrable in (("sync", False), ("deferred", True)):
-    spark_dag(
-        f"moka_spark_fail_{mode}",
-        application=SCRIPT,
-        arguments=["{{ params.message }}", "0", "3"],
-        deferrable=deferrable,
-    )
-    spark_dag(
-        f"moka_spark_slow_{mode}",
-        application=SCRIPT,
-        arguments=["slow", os.environ.get("MOKA_SLOW_SECONDS", "25"), "0"],
-        deferrable=deferrable,
-    )
+spark_dag(
+    "moka_spark_slow_sync",
+    application=SCRIPT,
+    arguments=["slow", os.environ.get("MOKA_SLOW_SECONDS", "25"), "0"],
+)
 spark_dag(
     "moka_spark_slow_nondurable",
     application=SCRIPT,
     arguments=["slow", os.environ.get("MOKA_SLOW_SECONDS", "25"), "0"],
     durable=False,
-)
-spark_dag("moka_spark_start_timeout", application=SCRIPT, arguments=["never", "0", "0"], start_timeout=6)
-spark_dag(
-    "moka_spark_archived_log",
-    operator=ConcludeAfterDeletion,
-    application=SCRIPT,
-    arguments=["from the archive", "0", "0"],
-    time_to_live_seconds=1,
-    deferrable=True,
 )
 
 with DAG("moka_spark_mapped", schedule=None, catchup=False) as mapped:

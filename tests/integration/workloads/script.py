@@ -12,4 +12,6 @@ print(f"script says: {message}", flush=True)
 time.sleep(seconds)
 if code:
     print(f"script fails on purpose with exit code {code}", file=sys.stderr, flush=True)
+# spark-submit copies a Python driver's output from a thread that a quick exit can cut short.
+time.sleep(0.5)
 sys.exit(code)
