@@ -86,7 +86,9 @@ def error_message(error: Any) -> str | None:
     causes = [
         cause
         for cause in parsed.get("throwableList") or []
-        if isinstance(cause, Mapping) and cause.get("message") and str(cause["message"]).strip() != message
+        if isinstance(cause, Mapping)
+        and cause.get("message")
+        and str(cause["message"]).strip() not in message
     ]
     if causes:
         root = causes[-1]

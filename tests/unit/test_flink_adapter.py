@@ -246,3 +246,18 @@ def test_registry_has_both_flink_adapters():
     assert isinstance(adapter_for("flink_session"), FlinkSessionJobAdapter)
     assert {"spark", "flink", "flink_session", "ray"} <= set(ADAPTERS)
     assert all(adapter.engine == engine for engine, adapter in ADAPTERS.items())
+
+
+def test_a_cause_already_quoted_by_the_message_is_not_repeated() -> None:
+    from moka_provider.engines.flink import error_message
+
+    error = json.dumps(
+        {
+            "type": "org.apache.flink.kubernetes.operator.exception.ReconciliationException",
+            "message": "java.lang.RuntimeException: Python process exits with code: 3",
+            "throwableList": [
+                {"type": "java.lang.RuntimeException", "message": "Python process exits with code: 3"}
+            ],
+        }
+    )
+    assert error_message(error) == "java.lang.RuntimeException: Python process exits with code: 3"
