@@ -1,0 +1,8 @@
+"""Monarch -> Moka: moving Spark-on-YARN tasks (SparkSubmitOperator, ``spark-submit`` commands) to Moka.
+
+``spark_submit`` reads what a task asks spark-submit to do, from a command line or from the
+apache-spark provider's operator arguments, into one neutral :class:`~.spark_submit.SparkSubmit`;
+``translate`` turns that into MokaSparkOperator arguments plus findings saying what was mapped,
+renamed, dropped, or needs a human. Both are pure logic, so the drop-in operators, the DAG rewriter
+and the tests share them without Airflow or Kubernetes.
+"""
