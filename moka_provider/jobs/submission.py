@@ -16,7 +16,7 @@ from typing import Any
 
 from moka_provider.engines.base import EngineAdapter
 from moka_provider.exceptions import MokaApiError
-from moka_provider.jobs.identity import JobIdentity, attempt_of
+from moka_provider.jobs.identity import JOB_KEY_LABEL, JobIdentity, attempt_of
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def submit_or_adopt(
             raise
         current = hook.get(resource, name, namespace)
         labels = current.get("metadata", {}).get("labels") or {}
-        if labels.get("moka.dev/job-key") != identity.key:
+        if labels.get(JOB_KEY_LABEL) != identity.key:
             raise MokaApiError(
                 operation=f"create {resource.describe(namespace, name)}",
                 status=409,
