@@ -55,6 +55,22 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Ray image", "Default Ray image; {arch} is replaced by amd64 or arm64.", "my-registry/ray:2.41.0"
     ),
     "ray_version": _text("Ray version", "Ray version of the default image.", "2.41.0"),
+    # Monarch migration (the MonarchSpark* drop-in operators and `moka migrate`).
+    "monarch_path_map": _text(
+        "Monarch path map",
+        "JSON object: Hadoop-era path prefixes and what replaces each on Moka.",
+        '{"hdfs://monarch-nn/data": "s3a://lake/data"}',
+    ),
+    "monarch_priority_classes": _text(
+        "Monarch priorities",
+        "JSON object: YARN application priorities and the PriorityClass each becomes.",
+        '{"10": "batch-high"}',
+    ),
+    "spark_sql_runner": _text(
+        "Spark SQL runner",
+        "Where MonarchSparkSqlOperator's runner script is, as the driver sees it (local:// in the image, s3a://).",
+        "local:///opt/moka/spark_sql_runner.py",
+    ),
     # Link templates. Placeholders: {namespace} {name} {kind} {engine} {pod} {spark_app_id} {job_id} {ray_cluster}
     "moka_ui_url": _text(
         "Moka UI job link",
@@ -115,6 +131,7 @@ def get_provider_info() -> dict[str, Any]:
                     "moka_provider.operators.spark",
                     "moka_provider.operators.flink",
                     "moka_provider.operators.ray",
+                    "moka_provider.operators.monarch",
                 ],
             }
         ],

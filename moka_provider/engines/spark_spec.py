@@ -100,10 +100,10 @@ def build_spark_application(
     spark_conf: Mapping[str, Any] | None = None,
     hadoop_conf: Mapping[str, Any] | None = None,
     driver: Mapping[str, Any] | None = None,
-    executor: Mapping[str, Any] | None = None,
+    executors: Mapping[str, Any] | None = None,
     dynamic_allocation: Mapping[str, Any] | None = None,
-    deps: Mapping[str, Any] | None = None,
-    queue: str | None = None,
+    spark_deps: Mapping[str, Any] | None = None,
+    yunikorn_queue: str | None = None,
     architecture: str | None = None,
     image: str | None = None,
     spark_version: str | None = None,
@@ -120,9 +120,9 @@ def build_spark_application(
     explicit: dict[str, Any] = {}
     for fields in (
         _application_fields(application, application_type, main_class, arguments, template_spec),
-        _config_fields(spark_conf, hadoop_conf, deps, dynamic_allocation),
-        _pod_fields(driver, executor, env, service_account, architecture, template_spec),
-        _run_fields(queue, image, spark_version, time_to_live_seconds),
+        _config_fields(spark_conf, hadoop_conf, spark_deps, dynamic_allocation),
+        _pod_fields(driver, executors, env, service_account, architecture, template_spec),
+        _run_fields(yunikorn_queue, image, spark_version, time_to_live_seconds),
     ):
         explicit = deep_merge(explicit, fields)
     spec = stacked_spec(
@@ -132,7 +132,7 @@ def build_spark_application(
         spec_overrides,
     )
     final_argument = blamed_argument(application_file, spec_overrides)
-    _check_complete(spec, main_class, driver, executor, final_argument)
+    _check_complete(spec, main_class, driver, executors, final_argument)
     _check_executor_bounds(spec, "dynamic_allocation" if dynamic_allocation is not None else final_argument)
     manifest = manifest_of(SPARK_APPLICATION, template, spec)
     validate_against_crd(SPARK_APPLICATION, manifest, argument=final_argument)
@@ -205,8 +205,11 @@ def _pod_fields(
     """``driver`` and ``executor``: their own settings, the shared ``env``, account and architecture."""
     common_env = text_map(env, "env") if env is not None else {}
     fields: dict[str, Any] = {}
-    for role, values, allowed in (("driver", driver, _ROLE_FIELDS), ("executor", executor, _EXECUTOR_FIELDS)):
-        if role_fields := _role_fields(role, values, allowed, template_spec.get(role), common_env):
+    for role, argument, values, allowed in (
+        ("driver", "driver", driver, _ROLE_FIELDS),
+        ("executor", "executors", executor, _EXECUTOR_FIELDS),
+    ):
+        if role_fields := _role_fields(argument, values, allowed, template_spec.get(role), common_env):
             fields[role] = role_fields
     if service_account is not None:
         account = required_text(service_account, "service_account")
@@ -219,7 +222,7 @@ def _pod_fields(
 def _run_fields(queue: Any, image: Any, spark_version: Any, time_to_live_seconds: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if queue is not None:
-        fields.update(_yunikorn(required_text(queue, "queue")))
+        fields.update(_yunikorn(required_text(queue, "yunikorn_queue")))
     if image is not None:
         fields["image"] = required_text(image, "image")
     if spark_version is not None:
@@ -230,13 +233,13 @@ def _run_fields(queue: Any, image: Any, spark_version: Any, time_to_live_seconds
 
 
 def _role_fields(
-    role: str, values: Any, allowed: Mapping[str, str], template_role: Any, common_env: Mapping[str, str]
+    name: str, values: Any, allowed: Mapping[str, str], template_role: Any, common_env: Mapping[str, str]
 ) -> dict[str, Any]:
-    """One of ``driver``/``executor`` from its snake_case keys, plus the shared ``env``."""
-    values = checked_keys({} if values is None else values, role, allowed)
+    """``driver``/``executors`` (the argument ``name``) from its snake_case keys, plus the shared ``env``."""
+    values = checked_keys({} if values is None else values, name, allowed)
     fields: dict[str, Any] = {}
     for key, value in values.items():
-        argument = f"{role}[{key!r}]"
+        argument = f"{name}[{key!r}]"
         if key in ("cores", "instances"):
             fields[allowed[key]] = count(value, argument, minimum=1)
         elif key in ("memory", "memory_overhead"):
@@ -245,7 +248,7 @@ def _role_fields(
             fields[allowed[key]] = cpu_quantity(value, argument)
         elif key in ("labels", "annotations", "node_selector"):
             fields[allowed[key]] = text_map(value, argument)
-    if role_env := {**common_env, **(text_map(values["env"], f"{role}['env']") if "env" in values else {})}:
+    if role_env := {**common_env, **(text_map(values["env"], f"{name}['env']") if "env" in values else {})}:
         existing = template_role.get("env") if isinstance(template_role, Mapping) else None
         fields["env"] = merged_env(existing, role_env)
     return fields
@@ -277,8 +280,8 @@ def _dynamic_allocation(values: Any) -> dict[str, Any]:
 
 def _deps(values: Any) -> dict[str, list[str]]:
     return {
-        _DEPS_FIELDS[key]: string_list(items, f"deps[{key!r}]")
-        for key, items in checked_keys(values, "deps", _DEPS_FIELDS).items()
+        _DEPS_FIELDS[key]: string_list(items, f"spark_deps[{key!r}]")
+        for key, items in checked_keys(values, "spark_deps", _DEPS_FIELDS).items()
     }
 
 
@@ -356,7 +359,7 @@ def _check_complete(
     ):
         given = [
             role
-            for role, values in (("driver", driver), ("executor", executor))
+            for role, values in (("driver", driver), ("executors", executor))
             if values and "node_selector" in values
         ]
         raise MokaJobSpecError(

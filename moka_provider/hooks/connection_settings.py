@@ -8,6 +8,7 @@ hook first loads it, not as a broken URL or a rejected job later. Pure logic, no
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections.abc import Mapping
@@ -53,6 +54,11 @@ class MokaSettings:
     images: Mapping[str, str] = field(default_factory=dict)
     versions: Mapping[str, str] = field(default_factory=dict)
     link_templates: Mapping[str, str] = field(default_factory=dict)
+    #: Monarch migration: Hadoop-era path prefixes and what replaces each (``hdfs://nn/data`` ->
+    #: ``s3a://lake/data``), YARN priorities and their PriorityClass, and where the SQL runner is.
+    path_map: Mapping[str, str] = field(default_factory=dict)
+    priority_classes: Mapping[str, str] = field(default_factory=dict)
+    spark_sql_runner: str | None = None
 
     @classmethod
     def from_extras(cls, extras: Mapping[str, Any]) -> MokaSettings:
@@ -93,6 +99,9 @@ class MokaSettings:
             images=images,
             versions=versions,
             link_templates=links,
+            path_map=_text_mapping(extras, "monarch_path_map"),
+            priority_classes=_text_mapping(extras, "monarch_priority_classes"),
+            spark_sql_runner=text("spark_sql_runner"),
         )
 
     def image_for(self, engine: str, architecture: str = "amd64") -> str | None:
@@ -120,6 +129,26 @@ class MokaSettings:
         if any(params.get(name) in (None, "") for name in needed):
             return None
         return template.format(**{name: params[name] for name in needed})
+
+
+def _text_mapping(extras: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A mapping of text to text, given as a mapping or as JSON text (the connection form's way)."""
+    value = extras.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise ConnectionSettingsError(name, f"not valid JSON: {error}") from None
+    if not isinstance(value, Mapping):
+        raise ConnectionSettingsError(name, f"expected a JSON object, got {type(value).__name__}")
+    mapping = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str | int) or isinstance(item, bool):
+            raise ConnectionSettingsError(name, f"{key!r}: {item!r}: keys and values must be text")
+        mapping[key] = str(item)
+    return mapping
 
 
 def _placeholders(template: str) -> set[str]:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import yaml
 
 from moka_provider.local.engines import connection_extras
+from moka_provider.migration import spark_sql_runner
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ def connection_uri(
     ``log_archive``: the directory where the local kubelet archives pods' logs, given as the
     connection's ``log_archive_url`` (``file://<log_archive>/{namespace}/{pod}.log``).
     ``local_engines``: add the versions and images of the engines `moka local` runs jobs with
-    (:func:`.engines.connection_extras`); not when the jobs run on a cluster's own operators.
+    (:func:`.engines.connection_extras`) and the installed Spark SQL runner; not when the jobs run
+    on a cluster's own operators.
     """
     extras = {"kube_config_path": str(kubeconfig)}
     if log_archive is not None:
@@ -65,6 +67,8 @@ def connection_uri(
         extras["log_archive_url"] = log_archive.absolute().as_uri() + "/{namespace}/{pod}.log"
     if local_engines:
         extras.update(connection_extras())
+        # The local kubelet runs the driver on this machine: the installed runner is where it looks.
+        extras["spark_sql_runner"] = "local://" + str(Path(spark_sql_runner.__file__).resolve())
     extras["namespace"] = namespace  # last: tests name another namespace by appending to the URI
     return "moka://?" + urlencode({name: _as_text(value) for name, value in extras.items()})
 

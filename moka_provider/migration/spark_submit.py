@@ -284,3 +284,43 @@ def from_spark_submit_operator(**kwargs: Any) -> tuple[SparkSubmit, dict[str, An
         repeated = (key,) if key in fields["conf"] else ()
         fields["conf"] = {**{k: v for k, v in fields["conf"].items() if k != key}, key: value}
     return SparkSubmit(**fields, repeated=repeated, operator_only=tuple(operator_only)), unknown
+
+
+#: SparkSqlOperator's arguments that say something about the job (besides ``sql`` and ``conf``).
+SPARK_SQL_FIELDS = (
+    "conn_id",
+    "total_executor_cores",
+    "executor_cores",
+    "executor_memory",
+    "keytab",
+    "principal",
+    "master",
+    "name",
+    "num_executors",
+    "verbose",
+)
+
+
+def from_spark_sql_operator(
+    runner: str, sql: str, conf: dict[str, Any] | str | None = None, **kwargs: Any
+) -> SparkSubmit:
+    """The spark-submit that runs what a ``SparkSqlOperator`` ran with ``spark-sql -e``: the
+    ``runner`` application (see :mod:`~moka_provider.migration.spark_sql_runner`) with the SQL text
+    as its argument. ``conf`` may be a mapping or the operator's ``"k=v,k2=v2"`` text."""
+    unknown = set(kwargs) - {*SPARK_SQL_FIELDS, "yarn_queue"}
+    if unknown:
+        raise TypeError(f"not SparkSqlOperator arguments: {', '.join(sorted(unknown))}")
+    properties: dict[str, Any] = {}
+    if isinstance(conf, str):
+        for item in conf.split(","):
+            key, equals, value = item.partition("=")
+            if not equals or not key.strip():
+                raise ValueError(f"conf {item!r}: expected key=value (comma-separated)")
+            properties[key.strip()] = value
+    else:
+        properties = {str(key): value for key, value in (conf or {}).items()}
+    fields = {_OPERATOR_NAMES.get(name, name): value for name, value in kwargs.items() if value}
+    for name in ("total_executor_cores", "executor_cores", "num_executors"):
+        if isinstance(fields.get(name), str):
+            fields[name] = _count(fields[name])
+    return SparkSubmit(application=runner, application_args=("-e", sql), conf=properties, **fields)

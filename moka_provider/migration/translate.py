@@ -256,6 +256,21 @@ def _total_cores(job: _Job, subject: str, value: Any, rule: Rule) -> None:
         job.note("mapped", subject, f"{instances} executors of {cores} cores")
 
 
+def _resource(job: _Job, subject: str, value: Any, rule: Rule) -> None:
+    """A size given as a property goes where its option would put it: without it the operator's
+    own resource fields (or the connection's defaults) would override the property. A count that is
+    not a number (a template) stays a property."""
+    target = rule.target or ""
+    if target.endswith((".cores", ".instances")):
+        count = _integer(value)
+        if count is None:
+            _to_conf(job, subject, value, rule._replace(target=None, kind=None))
+            return
+        value = count
+    job.put(target, value)
+    _finding(job, subject, rule)
+
+
 def _kerberos(job: _Job, subject: str, value: Any, rule: Rule) -> None:
     job.conf[rule.target or subject] = value
     _finding(job, subject, rule)
@@ -476,15 +491,21 @@ CONF_RULES: dict[str, Rule] = {
     ),
     "spark.dynamicAllocation.enabled": Rule(_allocation),
     **{key: Rule(_allocation) for key in _ALLOCATION_FIELDS},
-    # properties that the corresponding option overrides when both are given
+    # resources given as properties: where the options would put them (the option wins if given)
     **{
-        key: Rule(_to_conf, kind=None, flag=flag)
+        key: Rule(_resource, OPTION_RULES[flag].target, flag=flag, detail=OPTION_RULES[flag].detail)
         for key, flag in {
             "spark.executor.memory": "executor_memory",
             "spark.executor.cores": "executor_cores",
             "spark.executor.instances": "num_executors",
             "spark.driver.memory": "driver_memory",
             "spark.driver.cores": "driver_cores",
+        }.items()
+    },
+    # properties that the corresponding option overrides when both are given
+    **{
+        key: Rule(_to_conf, kind=None, flag=flag)
+        for key, flag in {
             "spark.jars": "jars",
             "spark.files": "files",
             "spark.submit.pyFiles": "py_files",

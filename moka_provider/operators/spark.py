@@ -120,27 +120,52 @@ class MokaSparkOperator(MokaJobOperator):
         return MokaJobOperator.partial.__func__(cls, **kwargs)  # type: ignore[attr-defined]
 
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
-        from moka_provider.engines.spark_spec import build_spark_application
-
-        return build_spark_application(
-            settings=settings,
-            application=self.application,
-            main_class=self.main_class,
-            application_type=self.application_type,
-            arguments=self.arguments,
-            spark_conf=self.spark_conf,
-            hadoop_conf=self.hadoop_conf,
-            driver=self.driver,
-            executor=self.executors,
-            dynamic_allocation=self.dynamic_allocation,
-            deps=self.spark_deps,
-            queue=self.yunikorn_queue,
-            architecture=self.architecture,
-            image=self.image,
-            spark_version=self.spark_version,
-            service_account=self.service_account,
-            env=self.env,
-            time_to_live_seconds=self.time_to_live_seconds,
+        return spark_application(
+            settings,
+            {name: getattr(self, name) for name in SPARK_ARGUMENTS},
             application_file=self.application_template(context),
             spec_overrides=self.spec_overrides,
         )
+
+
+#: MokaSparkOperator's Spark arguments (what ``spark_application`` takes).
+SPARK_ARGUMENTS = (
+    "application",
+    "main_class",
+    "application_type",
+    "arguments",
+    "spark_conf",
+    "hadoop_conf",
+    "driver",
+    "executors",
+    "dynamic_allocation",
+    "spark_deps",
+    "yunikorn_queue",
+    "architecture",
+    "image",
+    "spark_version",
+    "service_account",
+    "env",
+    "time_to_live_seconds",
+)
+
+
+def spark_application(
+    settings: MokaSettings,
+    arguments: Mapping[str, Any],
+    *,
+    application_file: str | Mapping[str, Any] | None = None,
+    spec_overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The validated SparkApplication for MokaSparkOperator ``arguments`` (names as the operator's)."""
+    from moka_provider.engines.spark_spec import build_spark_application
+
+    unknown = set(arguments) - set(SPARK_ARGUMENTS)
+    if unknown:
+        raise TypeError(f"not MokaSparkOperator Spark arguments: {', '.join(sorted(unknown))}")
+    return build_spark_application(
+        settings=settings,
+        application_file=application_file,
+        spec_overrides=spec_overrides,
+        **arguments,
+    )

@@ -173,7 +173,7 @@ def test_application_type_from_the_extension_or_the_argument(build, application,
 def test_dynamic_allocation(build):
     spec = build(
         application=JAR_APP,
-        executor={"instances": 2},
+        executors={"instances": 2},
         dynamic_allocation={
             "min_executors": 1,
             "initial_executors": 2,
@@ -203,7 +203,7 @@ def test_dynamic_allocation_can_be_switched_off_explicitly(build):
 def test_deps(build):
     spec = build(
         application=PY_APP,
-        deps={
+        spark_deps={
             "jars": ["s3a://bucket/lib/a.jar"],
             "files": ["s3a://bucket/conf/app.conf#app.conf"],
             "py_files": ("s3a://bucket/lib/deps.zip",),
@@ -232,13 +232,15 @@ def test_queue_from_the_connection(build):
 
 
 def test_queue_argument_beats_the_connection(build):
-    spec = build(application=PY_APP, queue="root.adhoc")["spec"]
+    spec = build(application=PY_APP, yunikorn_queue="root.adhoc")["spec"]
 
     assert (spec["batchScheduler"], spec["batchSchedulerOptions"]) == ("yunikorn", {"queue": "root.adhoc"})
 
 
 def test_queue_argument_without_a_connection_queue(build):
-    spec = build(BARE, application=PY_APP, image="spark:3.5.1", spark_version="3.5.1", queue="root.b")["spec"]
+    spec = build(
+        BARE, application=PY_APP, image="spark:3.5.1", spark_version="3.5.1", yunikorn_queue="root.b"
+    )["spec"]
 
     assert (spec["batchScheduler"], spec["batchSchedulerOptions"]) == ("yunikorn", {"queue": "root.b"})
 
@@ -261,7 +263,7 @@ def test_arm64_picks_the_image_and_pins_the_pods(build):
 
 
 def test_amd64_explicitly_pins_the_pods(build):
-    spec = build(application=PY_APP, architecture="amd64", executor={"node_selector": {"pool": "batch"}})[
+    spec = build(application=PY_APP, architecture="amd64", executors={"node_selector": {"pool": "batch"}})[
         "spec"
     ]
 
@@ -305,7 +307,13 @@ def test_driver_and_executor_settings_with_kubernetes_memory_units(build):
             "labels": {"tier": "gold"},
             "annotations": {"note": "x"},
         },
-        executor={"instances": 3, "cores": 4, "memory": "8g", "memory_overhead": 1024, "core_request": "3.5"},
+        executors={
+            "instances": 3,
+            "cores": 4,
+            "memory": "8g",
+            "memory_overhead": 1024,
+            "core_request": "3.5",
+        },
     )["spec"]
 
     assert spec["driver"] == {
@@ -343,7 +351,7 @@ def test_driver_and_executor_settings_with_kubernetes_memory_units(build):
     ],
 )
 def test_memory_sizes(build, memory, expected):
-    spec = build(application=JAR_APP, executor={"memory": memory})["spec"]
+    spec = build(application=JAR_APP, executors={"memory": memory})["spec"]
 
     assert spec["executor"]["memory"] == expected
 
@@ -505,7 +513,7 @@ def test_the_template_argument_is_not_changed():
     before = json.dumps(template, sort_keys=True)
 
     build_spark_application(
-        settings=CONNECTION, application_file=template, driver={"env": {"X": "1"}}, queue="q"
+        settings=CONNECTION, application_file=template, driver={"env": {"X": "1"}}, yunikorn_queue="q"
     )
 
     assert json.dumps(template, sort_keys=True) == before
@@ -604,7 +612,7 @@ def test_parse_names_the_given_argument():
         ({"application": JAR_APP, "driver": "big"}, "driver", "expected a mapping"),
         ({"application": JAR_APP, "driver": {"cpu": 1}}, "driver", "allowed: cores, memory, memory_overhead"),
         ({"application": JAR_APP, "driver": {"instances": 2}}, "driver", "unknown key(s) 'instances'"),
-        ({"application": JAR_APP, "executor": {"instances": 0}}, "executor['instances']", ">= 1, got 0"),
+        ({"application": JAR_APP, "executors": {"instances": 0}}, "executors['instances']", ">= 1, got 0"),
         ({"application": JAR_APP, "driver": {"cores": "2"}}, "driver['cores']", "got '2'"),
         ({"application": JAR_APP, "driver": {"cores": True}}, "driver['cores']", "integer"),
         ({"application": JAR_APP, "driver": {"memory": "1.5g"}}, "driver['memory']", "'512Mi', '4Gi'"),
@@ -613,8 +621,8 @@ def test_parse_names_the_given_argument():
         ({"application": JAR_APP, "driver": {"memory": "0"}}, "driver['memory']", "not a memory size"),
         ({"application": JAR_APP, "driver": {"memory": None}}, "driver['memory']", "not a memory size"),
         (
-            {"application": JAR_APP, "executor": {"memory_overhead": "lots"}},
-            "executor['memory_overhead']",
+            {"application": JAR_APP, "executors": {"memory_overhead": "lots"}},
+            "executors['memory_overhead']",
             "'4g'",
         ),
         ({"application": JAR_APP, "driver": {"core_request": "fast"}}, "driver['core_request']", "'500m'"),
@@ -623,8 +631,8 @@ def test_parse_names_the_given_argument():
         ({"application": JAR_APP, "driver": {"env": {"A": None}}}, "driver['env']['A']", "got None"),
         ({"application": JAR_APP, "driver": {"labels": ["a"]}}, "driver['labels']", "mapping"),
         (
-            {"application": JAR_APP, "executor": {"node_selector": {"k": [1]}}},
-            "executor['node_selector']['k']",
+            {"application": JAR_APP, "executors": {"node_selector": {"k": [1]}}},
+            "executors['node_selector']['k']",
             "list",
         ),
         ({"application": JAR_APP, "env": {"X": [1]}}, "env['X']", "(list)"),
@@ -647,7 +655,7 @@ def test_parse_names_the_given_argument():
         (
             {
                 "application": JAR_APP,
-                "executor": {"instances": 10},
+                "executors": {"instances": 10},
                 "dynamic_allocation": {"max_executors": 5},
             },
             "dynamic_allocation",
@@ -670,11 +678,19 @@ def test_parse_names_the_given_argument():
             "dynamic_allocation['enabled']",
             "True",
         ),
-        ({"application": JAR_APP, "deps": {"jars": "a.jar"}}, "deps['jars']", "a list of strings"),
-        ({"application": JAR_APP, "deps": {"wheels": []}}, "deps", "allowed: jars, files, py_files"),
-        ({"application": JAR_APP, "deps": {"jars": [""]}}, "deps['jars'][0]", "non-empty"),
-        ({"application": JAR_APP, "deps": ["a.jar"]}, "deps", "mapping"),
-        ({"application": JAR_APP, "queue": ""}, "queue", "non-empty"),
+        (
+            {"application": JAR_APP, "spark_deps": {"jars": "a.jar"}},
+            "spark_deps['jars']",
+            "a list of strings",
+        ),
+        (
+            {"application": JAR_APP, "spark_deps": {"wheels": []}},
+            "spark_deps",
+            "allowed: jars, files, py_files",
+        ),
+        ({"application": JAR_APP, "spark_deps": {"jars": [""]}}, "spark_deps['jars'][0]", "non-empty"),
+        ({"application": JAR_APP, "spark_deps": ["a.jar"]}, "spark_deps", "mapping"),
+        ({"application": JAR_APP, "yunikorn_queue": ""}, "yunikorn_queue", "non-empty"),
         ({"application": JAR_APP, "architecture": "x86_64"}, "architecture", "amd64, arm64"),
         ({"application": JAR_APP, "image": ""}, "image", "non-empty"),
         ({"application": JAR_APP, "spark_version": 3.5}, "spark_version", "3.5 (float)"),

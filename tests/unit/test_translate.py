@@ -154,6 +154,17 @@ CONF_CASES: list[tuple[str, Any, dict[str, Any], str | None]] = [
     ("spark.shuffle.service.enabled", "true", {}, "dropped"),
     ("spark.shuffle.service.port", 7337, {}, "dropped"),
     ("hive.exec.dynamic.partition", "true", {}, "dropped"),
+    ("spark.executor.memory", "6g", {"executors": {"memory": "6g"}}, "mapped"),
+    ("spark.executor.cores", "4", {"executors": {"cores": 4}}, "mapped"),
+    ("spark.executor.instances", 12, {"executors": {"instances": 12}}, "mapped"),
+    (
+        "spark.executor.instances",
+        "{{ params.n }}",
+        {"spark_conf": {"spark.executor.instances": "{{ params.n }}"}},
+        None,
+    ),
+    ("spark.driver.memory", "2g", {"driver": {"memory": "2g"}}, "mapped"),
+    ("spark.driver.cores", 2, {"driver": {"cores": 2}}, "mapped"),
     ("spark.sql.shuffle.partitions", 400, {"spark_conf": {"spark.sql.shuffle.partitions": 400}}, None),
     ("spark.executorEnv.TZ", "UTC", {"spark_conf": {"spark.executorEnv.TZ": "UTC"}}, None),
     (
@@ -408,3 +419,24 @@ def test_jinja_and_integers_are_kept_verbatim() -> None:
         "spark.app.tag": "{{ run_id }}",
     }
     assert result.arguments["executors"] == {"memory": "{{ params.mem }}"}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("hdfs://nn:8020/data/a.csv", "s3a://lake/data/a.csv"),  # the default port written out
+        ("HDFS://NN/data/b#b", "s3a://lake/data/b#b"),  # scheme and host in any case
+        ("hdfs://nn:9000/data/c", "hdfs://nn:9000/data/c"),  # another port is another service
+        ("hdfs://me@nn:8020/data/d", "hdfs://me@nn:8020/data/d"),  # a user is part of the address
+        ("--in=hdfs://nn/data/e,hdfs://other:8020/x/f", "--in=s3a://lake/data/e,s3a://other/f"),
+    ],
+)
+def test_path_map_keys_match_with_or_without_the_default_hdfs_port(path: str, expected: str) -> None:
+    from moka_provider.migration.paths import PathMap
+
+    unmapped: list[str] = []
+    mapped = PathMap({"hdfs://nn/data": "s3a://lake/data", "hdfs://other:8020/x": "s3a://other"}).value(
+        path, unmapped.append
+    )
+    assert mapped == expected
+    assert unmapped == ([] if mapped != path else [path])

@@ -1,0 +1,378 @@
+"""Drop-in operators for Monarch DAGs: the original operators' arguments, run as Moka Spark jobs.
+
+Changing one import line moves a task from Monarch (Spark on YARN) to Moka::
+
+    from moka_provider.operators.monarch import MonarchSparkSubmitOperator as SparkSubmitOperator
+
+Each operator takes the arguments of the operator it stands in for, unchanged: the apache-spark
+provider's ``SparkSubmitOperator`` and ``SparkSqlOperator``, and ``BashOperator`` running a
+``spark-submit`` command. At run time, once the templates are rendered, the arguments are read
+into a spark-submit (:mod:`~moka_provider.migration.spark_submit`), translated the way ``moka
+migrate`` translates them (:mod:`~moka_provider.migration.translate`), and run through
+MokaSparkOperator's lifecycle: validated before submission, adopted on retry, followed in the
+worker or deferred, with the same links. Every finding of the translation is logged (warnings
+for what needs a human). Hadoop-era paths go through the path map of the ``moka`` connection
+(``monarch_path_map``) and of ``path_map=``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from moka_provider.engines.spark import SparkAdapter
+from moka_provider.links.job_links import JobLogLink, MokaUILink, SparkUILink
+from moka_provider.operators.job import MokaJobOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from moka_provider.hooks.connection_settings import MokaSettings
+    from moka_provider.migration.spark_submit import SparkSubmit
+    from moka_provider.migration.translate import Finding
+
+
+class MonarchSparkOperator(MokaJobOperator):
+    """What the drop-in operators share: translate at run time, then run as MokaSparkOperator does.
+
+    :param path_map: path prefixes (``hdfs://nn/data``) and what replaces them, on top of the
+        connection's ``monarch_path_map``.
+    :param priority_classes: YARN priorities and the PriorityClass each becomes, on top of the
+        connection's ``monarch_priority_classes``.
+    """
+
+    adapter = SparkAdapter()
+    operator_extra_links = (MokaUILink(), SparkUILink(), JobLogLink())
+    ui_color = "#f0d9c4"
+
+    def __init__(
+        self,
+        *,
+        path_map: Mapping[str, str] | None = None,
+        priority_classes: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.path_map = path_map
+        self.priority_classes = priority_classes
+
+    @abstractmethod
+    def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
+        """The spark-submit the (rendered) original arguments ask for."""
+
+    def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
+        """Translate, log the findings, and build the SparkApplication as MokaSparkOperator does.
+
+        The job name prefix is the translated ``--name`` (a DNS label), or the task's.
+        """
+        from moka_provider.exceptions import MokaJobSpecError
+        from moka_provider.jobs.merge import deep_merge
+        from moka_provider.migration.translate import translate
+        from moka_provider.operators.spark import spark_application
+
+        translation = translate(
+            self.spark_submit(settings),
+            path_map={**settings.path_map, **(self.path_map or {})},
+            priority_classes={**settings.priority_classes, **(self.priority_classes or {})},
+        )
+        self._log_findings(translation.findings)
+        arguments = dict(translation.arguments)
+        self.name = arguments.pop("name", None)
+        overrides = deep_merge(arguments.pop("spec_overrides", {}), self.spec_overrides or {})
+        try:
+            return spark_application(
+                settings,
+                arguments,
+                application_file=self.application_template(context),
+                spec_overrides=overrides,
+            )
+        except MokaJobSpecError as error:
+            translated = error.argument.split("[", 1)[0]
+            raise MokaJobSpecError(
+                error.argument,
+                f"{error.problem} (MokaSparkOperator's {translated}, translated from this "
+                f"{type(self).__name__}'s arguments: {translation.arguments.get(translated)!r})",
+            ) from error
+
+    def _log_findings(self, findings: Sequence[Finding]) -> None:
+        for finding in findings:
+            log = self.log.warning if finding.kind == "attention" else self.log.info
+            log("Monarch -> Moka: %s %s: %s", finding.kind, finding.subject, finding.detail)
+
+
+class MonarchSparkSubmitOperator(MonarchSparkOperator):
+    """The apache-spark provider's ``SparkSubmitOperator``, run on Moka (same arguments).
+
+    ``conn_id`` names the Monarch Spark connection: it is not read; Moka's ``moka_conn_id`` is.
+    Arguments that steer only the original operator (``status_poll_interval``,
+    ``post_submit_commands``, YARN tracking, ...) are accepted and have no effect.
+    """
+
+    template_fields: Sequence[str] = (
+        *MokaJobOperator.template_fields,
+        "application",
+        "conf",
+        "files",
+        "py_files",
+        "jars",
+        "driver_class_path",
+        "packages",
+        "exclude_packages",
+        "keytab",
+        "principal",
+        "proxy_user",
+        "application_args",
+        "env_vars",
+        "properties_file",
+    )
+    template_fields_renderers = {**MokaJobOperator.template_fields_renderers, "conf": "json"}
+
+    def __init__(
+        self,
+        *,
+        application: str = "",
+        conf: dict[Any, Any] | None = None,
+        conn_id: str = "spark_default",
+        files: str | None = None,
+        py_files: str | None = None,
+        archives: str | None = None,
+        driver_class_path: str | None = None,
+        jars: str | None = None,
+        java_class: str | None = None,
+        packages: str | None = None,
+        exclude_packages: str | None = None,
+        repositories: str | None = None,
+        total_executor_cores: int | None = None,
+        executor_cores: int | None = None,
+        executor_memory: str | None = None,
+        driver_memory: str | None = None,
+        keytab: str | None = None,
+        principal: str | None = None,
+        proxy_user: str | None = None,
+        name: str | None = None,
+        num_executors: int | None = None,
+        status_poll_interval: int | None = None,
+        application_args: list[Any] | None = None,
+        env_vars: dict[str, Any] | None = None,
+        verbose: bool = False,
+        spark_binary: str | None = None,
+        properties_file: str | None = None,
+        yarn_queue: str | None = None,
+        deploy_mode: str | None = None,
+        use_krb5ccache: bool = False,
+        post_submit_commands: list[str] | None = None,
+        track_driver_via_k8s_api: bool | None = None,
+        yarn_track_via_rm_api: bool | None = None,
+        yarn_rm_auth: Any = None,
+        openlineage_inject_parent_job_info: bool | None = None,
+        openlineage_inject_transport_info: bool | None = None,
+        reconnect_on_retry: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if reconnect_on_retry is not None:
+            kwargs.setdefault("durable", reconnect_on_retry)
+        super().__init__(name=name, **kwargs)
+        self.application = application
+        self.conf = conf
+        self.conn_id = conn_id
+        self.files = files
+        self.py_files = py_files
+        self.archives = archives
+        self.driver_class_path = driver_class_path
+        self.jars = jars
+        self.java_class = java_class
+        self.packages = packages
+        self.exclude_packages = exclude_packages
+        self.repositories = repositories
+        self.total_executor_cores = total_executor_cores
+        self.executor_cores = executor_cores
+        self.executor_memory = executor_memory
+        self.driver_memory = driver_memory
+        self.keytab = keytab
+        self.principal = principal
+        self.proxy_user = proxy_user
+        self.num_executors = num_executors
+        self.application_args = application_args
+        self.env_vars = env_vars
+        self.verbose = verbose
+        self.spark_binary = spark_binary
+        self.properties_file = properties_file
+        self.yarn_queue = yarn_queue
+        self.deploy_mode = deploy_mode
+        self.use_krb5ccache = use_krb5ccache
+        #: the original operator's own switches that were set (reported as having no effect)
+        self.ignored_arguments = {
+            argument: value
+            for argument, value in {
+                "status_poll_interval": status_poll_interval,
+                "post_submit_commands": post_submit_commands,
+                "track_driver_via_k8s_api": track_driver_via_k8s_api,
+                "yarn_track_via_rm_api": yarn_track_via_rm_api,
+                "yarn_rm_auth": yarn_rm_auth,
+                "openlineage_inject_parent_job_info": openlineage_inject_parent_job_info,
+                "openlineage_inject_transport_info": openlineage_inject_transport_info,
+            }.items()
+            if value not in (None, False, [])
+        }
+
+    def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
+        from moka_provider.migration.spark_submit import from_spark_submit_operator
+
+        submit, _ = from_spark_submit_operator(
+            **{argument: getattr(self, argument) for argument in _SUBMIT_ARGUMENTS},
+            name=self.name,
+            **self.ignored_arguments,
+        )
+        return submit
+
+
+#: MonarchSparkSubmitOperator attributes that are SparkSubmitOperator arguments of the same name.
+_SUBMIT_ARGUMENTS = (
+    "application",
+    "conf",
+    "conn_id",
+    "files",
+    "py_files",
+    "archives",
+    "driver_class_path",
+    "jars",
+    "java_class",
+    "packages",
+    "exclude_packages",
+    "repositories",
+    "total_executor_cores",
+    "executor_cores",
+    "executor_memory",
+    "driver_memory",
+    "keytab",
+    "principal",
+    "proxy_user",
+    "num_executors",
+    "application_args",
+    "env_vars",
+    "verbose",
+    "spark_binary",
+    "properties_file",
+    "yarn_queue",
+    "deploy_mode",
+    "use_krb5ccache",
+)
+
+
+class MonarchSparkSqlOperator(MonarchSparkOperator):
+    """The apache-spark provider's ``SparkSqlOperator``, run on Moka (same arguments).
+
+    ``spark-sql`` cannot run in cluster mode, so the statements run in a small PySpark application,
+    :mod:`~moka_provider.migration.spark_sql_runner`, that must be where the driver can read it:
+    the ``moka`` connection's ``spark_sql_runner`` (``local://`` in Moka's Spark image, or
+    ``s3a://``; ``moka local`` sets it). Query results are printed to the driver log, tab-separated.
+    Tables are those of the catalog Moka's Spark image is configured with.
+    """
+
+    template_fields: Sequence[str] = (*MokaJobOperator.template_fields, "sql")
+    template_ext: Sequence[str] = (".sql", ".hql")
+    template_fields_renderers = {**MokaJobOperator.template_fields_renderers, "sql": "sql"}
+
+    def __init__(
+        self,
+        *,
+        sql: str,
+        conf: dict[str, Any] | str | None = None,
+        conn_id: str = "spark_sql_default",
+        total_executor_cores: int | None = None,
+        executor_cores: int | None = None,
+        executor_memory: str | None = None,
+        keytab: str | None = None,
+        principal: str | None = None,
+        master: str | None = None,
+        name: str | None = None,
+        num_executors: int | None = None,
+        verbose: bool = True,
+        yarn_queue: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=None if name == "default-name" else name, **kwargs)
+        self.sql = sql
+        self.conf = conf
+        self.conn_id = conn_id
+        self.total_executor_cores = total_executor_cores
+        self.executor_cores = executor_cores
+        self.executor_memory = executor_memory
+        self.keytab = keytab
+        self.principal = principal
+        self.master = master
+        self.num_executors = num_executors
+        self.verbose = verbose
+        self.yarn_queue = yarn_queue
+
+    def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
+        from moka_provider.exceptions import MokaJobSpecError
+        from moka_provider.migration.spark_submit import SPARK_SQL_FIELDS, from_spark_sql_operator
+
+        if not settings.spark_sql_runner:
+            raise MokaJobSpecError(
+                "spark_sql_runner",
+                f"the moka connection {self.moka_conn_id!r} does not say where the Spark SQL runner is: "
+                "set its spark_sql_runner (local:// in Moka's Spark image, or s3a://)",
+            )
+        if not str(self.sql).strip():
+            raise MokaJobSpecError("sql", "no SQL to run")
+        fields = {name: getattr(self, name) for name in SPARK_SQL_FIELDS if name != "name"}
+        return from_spark_sql_operator(
+            settings.spark_sql_runner,
+            self.sql,
+            self.conf,
+            name=self.name,
+            yarn_queue=self.yarn_queue,
+            **fields,
+        )
+
+
+class MonarchSparkSubmitBashOperator(MonarchSparkOperator):
+    """A ``BashOperator`` whose command is one ``spark-submit`` (same arguments), run on Moka.
+
+    The rendered ``bash_command`` is read as spark-submit's command line: ``VAR=value``
+    assignments and ``exec`` may come first; ``--master yarn`` and ``--deploy-mode`` are absorbed.
+    Anything else (``kinit ... &&``, a pipe, a second command) is refused before submission, naming
+    ``bash_command``. ``env`` is the spark-submit's environment (the YARN client's own variables
+    are dropped); the other BashOperator arguments have no effect on Moka.
+    """
+
+    template_fields: Sequence[str] = (*MokaJobOperator.template_fields, "bash_command", "env", "cwd")
+    template_ext: Sequence[str] = (".sh", ".bash")
+    template_fields_renderers = {**MokaJobOperator.template_fields_renderers, "bash_command": "bash"}
+
+    def __init__(
+        self,
+        *,
+        bash_command: str,
+        env: dict[str, str] | None = None,
+        append_env: bool = False,
+        output_encoding: str = "utf-8",
+        skip_on_exit_code: int | Sequence[int] | None = 99,
+        cwd: str | None = None,
+        output_processor: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.bash_command = bash_command
+        self.env = env
+        self.cwd = cwd
+        self.append_env = append_env
+        self.output_encoding = output_encoding
+        self.skip_on_exit_code = skip_on_exit_code
+        self.output_processor = output_processor
+
+    def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
+        from moka_provider.exceptions import MokaJobSpecError
+        from moka_provider.migration.spark_submit import parse_spark_submit_command
+
+        try:
+            submit = parse_spark_submit_command(self.bash_command)
+        except ValueError as error:
+            raise MokaJobSpecError("bash_command", str(error)) from None
+        if self.cwd:
+            self.log.info("Monarch -> Moka: dropped cwd: the driver runs in a pod, not in %s", self.cwd)
+        return dataclasses.replace(submit, env={**(self.env or {}), **submit.env})
