@@ -54,6 +54,12 @@ _ALLOCATION_FIELDS = {
 }
 _SHUFFLE_TRACKING = "spark.dynamicAllocation.shuffleTracking.enabled"
 _JINJA = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.DOTALL)
+#: One entry of a ``:``-separated class path: a URL (with an optional port) or a plain path.
+_CLASS_PATH_ENTRY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/:]*(?::[0-9]+)?[^:]*|[^:]+")
+#: A template that reads a secret: rendered into the job's spec, anyone who reads the job sees it.
+_SECRET_TEMPLATE = re.compile(
+    r"\{\{[^}]*(password|passwd|secret|token|credential|conn\.[\w.]+\.extra)[^}]*\}\}", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -236,24 +242,40 @@ def _name(job: _Job, subject: str, value: Any, rule: Rule) -> None:
 
 
 def _total_cores(job: _Job, subject: str, value: Any, rule: Rule) -> None:
+    """YARN ignores ``--total-executor-cores`` (standalone, Mesos and Kubernetes only): the Monarch
+    job ran with ``spark.executor.instances``. Keep what ran, and say what the value would mean."""
     submit = job.submit
     if submit.num_executors is not None:
         job.note("dropped", subject, "--num-executors gives the executor count (YARN ignores this option)")
         return
     cores = submit.executor_cores if isinstance(submit.executor_cores, int) else 1
-    if not isinstance(value, int) or not isinstance(submit.executor_cores or 1, int):
-        job.note("attention", subject, f"cannot size executors from {value!r}; set executors['instances']")
-        return
-    instances = max(1, value // cores)
-    job.put("executors.instances", instances)
-    if value % cores:
-        job.note(
-            "attention",
-            subject,
-            f"{value} cores is not a multiple of {cores} per executor: {instances} executors",
-        )
-    else:
-        job.note("mapped", subject, f"{instances} executors of {cores} cores")
+    meaning = ""
+    if isinstance(value, int) and isinstance(submit.executor_cores or 1, int):
+        meaning = f"; meant literally it is {max(1, value // cores)} executors of {cores} cores"
+    job.note(
+        "attention",
+        subject,
+        "YARN ignores it: the Monarch job ran with spark.executor.instances (2 unless set, or the "
+        f"cluster's dynamic allocation); set executors['instances'] to what the job needs{meaning}",
+    )
+
+
+def _class_path(job: _Job, subject: str, value: Any, rule: Rule) -> None:
+    """A JVM class path names files of the pod: remote entries are left out (jars to ship go in
+    ``spark_deps['jars']``, which the driver and executors add to their class paths)."""
+    kept = []
+    for entry in _CLASS_PATH_ENTRY.findall(str(value)):
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", entry) and not entry.startswith(("local://", "file:")):
+            job.note(
+                "attention",
+                subject,
+                f"{entry} is not a file of the pod and a class path cannot fetch it: left out; ship it "
+                "in spark_deps['jars'] (added to the class path) or put it in the image",
+            )
+        else:
+            kept.append(entry)
+    if kept:
+        _to_conf(job, subject, ":".join(kept), rule)
 
 
 def _resource(job: _Job, subject: str, value: Any, rule: Rule) -> None:
@@ -269,6 +291,13 @@ def _resource(job: _Job, subject: str, value: Any, rule: Rule) -> None:
         value = count
     job.put(target, value)
     _finding(job, subject, rule)
+
+
+def _local_file_conf(job: _Job, subject: str, value: Any, rule: Rule) -> None:
+    """A property naming a file that Spark reads in the driver: kept, flagged if it is the worker's."""
+    job.conf[subject] = job.path(value, subject)
+    if isinstance(value, str):
+        job.local_path(value, subject)
 
 
 def _kerberos(job: _Job, subject: str, value: Any, rule: Rule) -> None:
@@ -288,8 +317,13 @@ def _env(job: _Job, subject: str, value: Any, rule: Rule) -> None:
                 "dropped", name, "configures the YARN client on the Airflow worker; Moka's image has its own"
             )
         else:
-            job.put("env", {**job.arguments.get("env", {}), name: job.path(text, name)})
-            job.note("mapped", name, "set in the driver and executor pods")
+            job.put("driver.env", {name: job.path(text, name)})
+            job.note(
+                "mapped",
+                name,
+                "set in the driver pod, as spark.yarn.appMasterEnv.* did on YARN (executors get "
+                "spark.executorEnv.*)",
+            )
 
 
 def _node_label(job: _Job, subject: str, value: Any, rule: Rule) -> None:
@@ -399,7 +433,9 @@ OPTION_RULES: dict[str, Rule] = {
         _to_conf, "spark.driver.extraLibraryPath", detail="a Spark property; the path must exist in the image"
     ),
     "driver_class_path": Rule(
-        _to_conf, "spark.driver.extraClassPath", detail="a Spark property; the paths must exist in the image"
+        _class_path,
+        "spark.driver.extraClassPath",
+        detail="a Spark property; the paths must exist in the image",
     ),
     "executor_memory": Rule(_argument, "executors.memory", detail="executors['memory']"),
     "executor_cores": Rule(_argument, "executors.cores", detail="executors['cores']"),
@@ -484,6 +520,11 @@ CONF_RULES: dict[str, Rule] = {
     ),
     "spark.yarn.scheduler.heartbeat.interval-ms": Rule(_drop, kind="dropped", detail=_YARN_ONLY),
     "spark.yarn.scheduler.initial-allocation.interval": Rule(_drop, kind="dropped", detail=_YARN_ONLY),
+    "spark.driver.extraClassPath": Rule(
+        _class_path, kind=None, flag="driver_class_path", detail="the paths must exist in the image"
+    ),
+    "spark.executor.extraClassPath": Rule(_class_path, kind=None, detail="the paths must exist in the image"),
+    "spark.jars.ivySettings": Rule(_local_file_conf),
     "spark.shuffle.service.enabled": Rule(
         _drop,
         kind="dropped",
@@ -513,7 +554,6 @@ CONF_RULES: dict[str, Rule] = {
             "spark.jars.packages": "packages",
             "spark.jars.excludes": "exclude_packages",
             "spark.jars.repositories": "repositories",
-            "spark.driver.extraClassPath": "driver_class_path",
             "spark.driver.extraJavaOptions": "driver_java_options",
             "spark.driver.extraLibraryPath": "driver_library_path",
             "spark.kerberos.keytab": "keytab",
@@ -627,8 +667,16 @@ def _dynamic_allocation(job: _Job) -> None:
 
 
 def _advice(job: _Job) -> None:
-    """Findings about the job as a whole: PySpark memory overhead, the S3A committer."""
+    """Findings about the job as a whole: PySpark memory overhead, the S3A committer, secrets."""
     arguments, conf = job.arguments, job.conf
+    for subject, text in _texts(arguments):
+        if _SECRET_TEMPLATE.search(text):
+            job.note(
+                "attention",
+                subject,
+                "a secret rendered into the job's spec is readable by anyone who can read Spark "
+                "applications in the namespace: give it to the pods from a Kubernetes secret instead",
+            )
     application = str(arguments.get("application", ""))
     explicit_overhead = any(key in conf for key in _OVERHEAD_KEYS) or any(
         "memory_overhead" in arguments.get(role, {}) for role in ("driver", "executors")
@@ -649,6 +697,17 @@ def _advice(job: _Job) -> None:
             "spark.hadoop.fs.s3a.committer.name",
             f"output now goes to S3: use the S3A magic committer instead of HDFS renames ({suggested})",
         )
+
+
+def _texts(value: Any, subject: str = "") -> list[tuple[str, str]]:
+    """Every text inside ``value`` (nested arguments), with the argument it is in."""
+    if isinstance(value, str):
+        return [(subject, value)]
+    if isinstance(value, dict):
+        return [item for key, inner in value.items() for item in _texts(inner, subject or str(key))]
+    if isinstance(value, list | tuple):
+        return [item for inner in value for item in _texts(inner, subject)]
+    return []
 
 
 def _integer(value: Any) -> int | None:

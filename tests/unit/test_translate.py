@@ -165,6 +165,24 @@ CONF_CASES: list[tuple[str, Any, dict[str, Any], str | None]] = [
     ),
     ("spark.driver.memory", "2g", {"driver": {"memory": "2g"}}, "mapped"),
     ("spark.driver.cores", 2, {"driver": {"cores": 2}}, "mapped"),
+    (
+        "spark.driver.extraClassPath",
+        "/opt/lib/*:hdfs://nn:8020/x.jar",
+        {"spark_conf": {"spark.driver.extraClassPath": "/opt/lib/*"}},
+        "attention",
+    ),
+    (
+        "spark.executor.extraClassPath",
+        "local:///opt/a.jar:/opt/b.jar",
+        {"spark_conf": {"spark.executor.extraClassPath": "local:///opt/a.jar:/opt/b.jar"}},
+        None,
+    ),
+    (
+        "spark.jars.ivySettings",
+        "/etc/spark/ivysettings.xml",
+        {"spark_conf": {"spark.jars.ivySettings": "/etc/spark/ivysettings.xml"}},
+        "attention",
+    ),
     ("spark.sql.shuffle.partitions", 400, {"spark_conf": {"spark.sql.shuffle.partitions": 400}}, None),
     ("spark.executorEnv.TZ", "UTC", {"spark_conf": {"spark.executorEnv.TZ": "UTC"}}, None),
     (
@@ -294,7 +312,7 @@ OPTION_CASES: list[tuple[str, Any, dict[str, Any], list[str]]] = [
     ("executor_memory", "8g", {"executors": {"memory": "8g"}}, ["mapped"]),
     ("executor_cores", 4, {"executors": {"cores": 4}}, ["mapped"]),
     ("num_executors", "{{ params.n }}", {"executors": {"instances": "{{ params.n }}"}}, ["mapped"]),
-    ("total_executor_cores", 10, {"executors": {"instances": 10}}, ["mapped"]),
+    ("total_executor_cores", 10, {}, ["attention"]),
     ("queue", "etl", {"yunikorn_queue": "etl"}, ["mapped"]),
     ("keytab", "/k/u.keytab", {"spark_conf": {"spark.kerberos.keytab": "/k/u.keytab"}}, ["attention"]),
     ("principal", "u@R", {"spark_conf": {"spark.kerberos.principal": "u@R"}}, ["attention"]),
@@ -323,10 +341,11 @@ def test_every_option_rule_has_a_case() -> None:
     }
 
 
-def test_total_executor_cores_divides_by_executor_cores() -> None:
+def test_total_executor_cores_is_ignored_as_yarn_ignored_it() -> None:
     arguments, findings = _run(total_executor_cores=10, executor_cores=4)
-    assert arguments["executors"] == {"cores": 4, "instances": 2}
-    assert _only(findings, "--total-executor-cores")[0][0] == "attention"
+    assert arguments["executors"] == {"cores": 4}
+    [(kind, detail)] = _only(findings, "--total-executor-cores")
+    assert kind == "attention" and "2 executors of 4 cores" in detail
     arguments, findings = _run(total_executor_cores=10, num_executors=3)
     assert arguments["executors"] == {"instances": 3}
     assert _only(findings, "--total-executor-cores")[0][0] == "dropped"
@@ -349,7 +368,7 @@ def test_an_option_overrides_the_same_property() -> None:
 
 def test_environment() -> None:
     arguments, findings = _run(env={"HADOOP_CONF_DIR": "/etc/hadoop", "PYSPARK_PYTHON": "./venv/bin/python"})
-    assert arguments == {"env": {"PYSPARK_PYTHON": "./venv/bin/python"}}
+    assert arguments == {"driver": {"env": {"PYSPARK_PYTHON": "./venv/bin/python"}}}
     assert [(f.kind, f.subject) for f in findings] == [
         ("dropped", "HADOOP_CONF_DIR"),
         ("mapped", "PYSPARK_PYTHON"),
@@ -440,3 +459,28 @@ def test_path_map_keys_match_with_or_without_the_default_hdfs_port(path: str, ex
     )
     assert mapped == expected
     assert unmapped == ([] if mapped != path else [path])
+
+
+def test_remote_class_path_entries_are_left_out_with_a_reason() -> None:
+    arguments, findings = _run(
+        driver_class_path="hdfs://nn/raw/ojdbc8.jar:/opt/drivers/*", jars=("hdfs://nn/raw/ojdbc8.jar",)
+    )
+    assert arguments["spark_conf"] == {"spark.driver.extraClassPath": "/opt/drivers/*"}
+    assert arguments["spark_deps"] == {"jars": ["s3a://raw/ojdbc8.jar"]}
+    [(kind, detail)] = _only(findings, "--driver-class-path")[:1]
+    assert kind == "attention" and "hdfs://nn/raw/ojdbc8.jar" in detail
+
+
+@pytest.mark.parametrize(
+    ("argument", "secret"),
+    [
+        ("{{ conn.vendor_db.password }}", True),
+        ("--token={{ var.value.api_token }}", True),
+        ("{{ ti.xcom_pull(task_ids='x') }}", False),
+        ("{{ ds }}", False),
+    ],
+)
+def test_a_secret_in_the_arguments_needs_attention(argument: str, secret: bool) -> None:
+    _, findings = _run(application_args=("--in", argument))
+    flagged = [f for f in findings if f.kind == "attention" and "secret" in f.detail]
+    assert bool(flagged) == secret
