@@ -1,18 +1,23 @@
-"""The ``moka`` console script: ``moka local install | up | down | status | env``."""
+"""``moka local install | up | down | status | env``: the local control plane's commands.
+
+:func:`add_parser` and :func:`run` plug them into the ``moka`` script (:mod:`moka_provider.cli`);
+``python -m moka_provider.local.cli`` runs that script.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from moka_provider.local.paths import default_state_dir
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="moka", description="Moka tools for Airflow users.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands: Any) -> None:
+    """Add ``local`` to the ``moka`` subcommands (``commands``: argparse's subparsers action)."""
     local = commands.add_parser("local", help="a local Moka control plane for development and tests")
+    local.set_defaults(run=run)
     actions = local.add_subparsers(dest="action", required=True)
     state_dir = argparse.ArgumentParser(add_help=False)
     state_dir.add_argument(
@@ -40,11 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser(
         "env", parents=[state_dir], help="print KUBECONFIG and AIRFLOW_CONN_MOKA_DEFAULT to eval"
     )
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run ``moka local <action>`` with parsed ``args``; the exit code."""
     from moka_provider.local import control_plane
     from moka_provider.local.engines import install_engine
     from moka_provider.local.install import InstallError, install
@@ -81,4 +85,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from moka_provider.cli import main
+
     sys.exit(main())

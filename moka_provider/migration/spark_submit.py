@@ -243,8 +243,39 @@ OPERATOR_ONLY = (
     "reconnect_on_retry",
     "durable",
 )
+#: SparkSubmitOperator's arguments that describe the job, as the operator spells them.
+OPERATOR_ARGUMENTS = (
+    "application",
+    "conf",
+    "conn_id",
+    "files",
+    "py_files",
+    "archives",
+    "driver_class_path",
+    "jars",
+    "java_class",
+    "packages",
+    "exclude_packages",
+    "repositories",
+    "total_executor_cores",
+    "executor_cores",
+    "executor_memory",
+    "driver_memory",
+    "keytab",
+    "principal",
+    "proxy_user",
+    "name",
+    "num_executors",
+    "application_args",
+    "env_vars",
+    "verbose",
+    "spark_binary",
+    "properties_file",
+    "yarn_queue",
+    "deploy_mode",
+    "use_krb5ccache",
+)
 _KINDS = {name: kind for name, kind in OPTIONS.values()}
-_OPERATOR_FIELDS = {"application", "application_args", "conf", "env", "verbose", "spark_binary", "conn_id"}
 KRB5CCACHE_CONF = ("spark.kerberos.renewal.credentials", "ccache")
 
 
@@ -265,7 +296,7 @@ def from_spark_submit_operator(**kwargs: Any) -> tuple[SparkSubmit, dict[str, An
         name = _OPERATOR_NAMES.get(argument, argument)
         if argument in OPERATOR_ONLY:
             operator_only.append(argument)
-        elif argument == "use_krb5ccache" or name in _OPERATOR_FIELDS or name in _KINDS:
+        elif argument in OPERATOR_ARGUMENTS or argument in _OPERATOR_NAMES:
             if value:  # the hook leaves empty values (and 0) out of the command
                 fields[name] = value
         else:

@@ -218,47 +218,14 @@ class MonarchSparkSubmitOperator(MonarchSparkOperator):
         }
 
     def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
-        from moka_provider.migration.spark_submit import from_spark_submit_operator
+        from moka_provider.migration.spark_submit import OPERATOR_ARGUMENTS, from_spark_submit_operator
 
         submit, _ = from_spark_submit_operator(
-            **{argument: getattr(self, argument) for argument in _SUBMIT_ARGUMENTS},
+            **{argument: getattr(self, argument) for argument in OPERATOR_ARGUMENTS if argument != "name"},
             name=self.name,
             **self.ignored_arguments,
         )
         return submit
-
-
-#: MonarchSparkSubmitOperator attributes that are SparkSubmitOperator arguments of the same name.
-_SUBMIT_ARGUMENTS = (
-    "application",
-    "conf",
-    "conn_id",
-    "files",
-    "py_files",
-    "archives",
-    "driver_class_path",
-    "jars",
-    "java_class",
-    "packages",
-    "exclude_packages",
-    "repositories",
-    "total_executor_cores",
-    "executor_cores",
-    "executor_memory",
-    "driver_memory",
-    "keytab",
-    "principal",
-    "proxy_user",
-    "num_executors",
-    "application_args",
-    "env_vars",
-    "verbose",
-    "spark_binary",
-    "properties_file",
-    "yarn_queue",
-    "deploy_mode",
-    "use_krb5ccache",
-)
 
 
 class MonarchSparkSqlOperator(MonarchSparkOperator):

@@ -314,3 +314,13 @@ def test_operator_arguments_and_the_hook_command_agree(kwargs: dict[str, Any]) -
         from_operator, master="yarn", conf={key: str(value) for key, value in from_operator.conf.items()}
     )
     assert parsed == expected
+
+
+def test_only_the_operator_s_own_arguments_describe_the_job() -> None:
+    """``queue=`` is the Airflow worker queue, and ``master`` / ``main_class`` / ``env`` are not
+    SparkSubmitOperator arguments: they stay with the caller, never become spark-submit settings."""
+    submit, unknown = from_spark_submit_operator(
+        application="a.py", queue="spark-workers", master="local[*]", main_class="x.Y", env={"A": "1"}
+    )
+    assert (submit.queue, submit.master, submit.main_class, submit.env) == (None, None, None, {})
+    assert unknown == {"queue": "spark-workers", "master": "local[*]", "main_class": "x.Y", "env": {"A": "1"}}

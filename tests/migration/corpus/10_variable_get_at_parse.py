@@ -1,0 +1,41 @@
+"""Inventory snapshot: queue and sizing come from Airflow Variables (read when the file is parsed)."""
+
+from datetime import datetime
+
+from airflow import DAG
+from airflow.models import Variable
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+SPARK_QUEUE = Variable.get("inventory_spark_queue", default_var="supply-chain")
+SIZING = Variable.get(
+    "inventory_spark_sizing",
+    deserialize_json=True,
+    default_var={"executor_memory": "4g", "num_executors": 6},
+)
+
+with DAG(
+    "monarch_10_inventory_snapshot",
+    start_date=datetime(2023, 1, 1),
+    schedule="15 0 * * *",
+    catchup=False,
+) as dag:
+    snapshot = SparkSubmitOperator(
+        task_id="snapshot",
+        application="hdfs://monarch-nn/apps/supply/inventory_snapshot.py",
+        conf={"spark.yarn.queue": SPARK_QUEUE, "spark.yarn.maxAppAttempts": "2"},
+        executor_memory=SIZING["executor_memory"],
+        num_executors=SIZING["num_executors"],
+        application_args=["--date", "{{ ds }}"],
+    )
+    reconcile = SparkSubmitOperator(
+        task_id="reconcile",
+        application="hdfs://monarch-nn/apps/supply/reconcile.py",
+        conf={"spark.yarn.queue": "supply-chain"},
+        application_args=[
+            "--date",
+            "{{ ds }}",
+            "--threshold",
+            "{{ var.value.get('inventory_threshold', '0.02') }}",
+        ],
+    )
+    snapshot >> reconcile

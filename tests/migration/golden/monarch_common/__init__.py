@@ -1,0 +1,1 @@
+"""Shared settings and helpers of the Monarch data-platform pipelines."""
