@@ -14,7 +14,7 @@ DEMO_DIR ?= $(HOME)/.moka/demo
 SHARED ?= $(abspath ../shared)
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint unit integration test-floor clean
+.PHONY: setup deployment-setup demo ui test lint unit integration test-floor clean
 
 $(BIN)/moka: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is needed"'
@@ -38,6 +38,23 @@ demo: setup
 	  | grep -E '(created|adopting) SparkApplication|moka/[a-z0-9-]+: [A-Z_]+ |Pi is roughly|^SparkApplication |^spark application id|^link |DagRun Finished|Error' \
 	  | sed -E 's/^[0-9TZ:.-]+ \[[a-z ]+\] //; s/ +\[(airflow|moka_provider)[^]]*\].*$$//'
 
+# What the real-deployment tests and `make ui` need besides the virtualenv (whose test extra has
+# the PostgreSQL drivers and Playwright): Debian's PostgreSQL server and chromium, installed only
+# when missing, from the machine's own apt sources.
+deployment-setup: $(BIN)/moka
+	@dpkg -s postgresql >/dev/null 2>&1 && command -v chromium >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql chromium; }
+
+# The example DAGs in Airflow as it runs in production (PostgreSQL, API server with the UI,
+# scheduler, dag-processor, triggerer) on `moka local`, until Ctrl-C.
+UI_DIR ?= $(HOME)/.moka/ui
+ui: setup deployment-setup
+	@set -e; \
+	$(BIN)/moka local up --dir $(UI_DIR); \
+	trap '$(BIN)/moka local down --dir $(UI_DIR)' EXIT; trap 'exit 130' INT TERM; \
+	eval "$$($(BIN)/moka local env --dir $(UI_DIR))"; \
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/python -m tests.deployment.stack
+
 lint: $(BIN)/moka
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +63,7 @@ lint: $(BIN)/moka
 unit: $(BIN)/moka
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/unit -q
 
-integration: setup
+integration: setup deployment-setup
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/integration -q
 
 # The provider's own tests on the lowest supported Airflow: registration, hooks, a DAG run.
@@ -57,10 +74,10 @@ test-floor: setup
 	$(FLOOR_VENV)/bin/python -c 'import airflow; assert airflow.__version__ == "$(AIRFLOW_FLOOR)", airflow.__version__'
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
 	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py \
-	  tests/integration/test_spark_operator.py
+	  tests/integration/test_spark_operator.py tests/integration/test_monarch_operators.py
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/integration/test_job_operators.py -k spark
 
-test: setup lint
+test: setup deployment-setup lint
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q
 	$(MAKE) test-floor
 

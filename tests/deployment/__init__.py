@@ -1,0 +1,1 @@
+"""Moka in a real Airflow 3 deployment: PostgreSQL, API server, scheduler, dag-processor, triggerer."""

@@ -1,0 +1,84 @@
+"""DAGs of the deployment tests, next to the example DAGs (``dags_examples/``) in the same Airflow.
+
+- ``moka_deploy_spark_pi_sync`` / ``moka_deploy_flink_wordcount_sync`` / ``moka_deploy_ray_job_deferred``:
+  the example DAGs' jobs in the other waiting mode (the examples wait deferred for Spark and Flink,
+  in the worker for Ray).
+- ``moka_deploy_spark_slow``: a deferred PySpark job whose driver sleeps ``params.seconds`` first,
+  so a test (and a browser) sees it RUNNING; a later try of the task (after a clear) sleeps
+  ``params.seconds_later``.
+- ``moka_deploy_spark_retry``: the same job waited for in the worker, with one retry, for the
+  worker-crash test.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG
+
+from moka_provider.operators.flink import MokaFlinkOperator
+from moka_provider.operators.ray import MokaRayOperator
+from moka_provider.operators.spark import MokaSparkOperator
+
+WORKLOADS = Path(__file__).resolve().parents[3] / "dags_examples" / "workloads"
+SPARK: dict[str, Any] = {
+    "application": f"local://{WORKLOADS / 'pyspark_pi.py'}",
+    "driver": {"cores": 1, "memory": "512m"},
+    "executors": {"instances": 1, "cores": 1, "memory": "512m"},
+    "start_timeout": 300,
+}
+
+with DAG("moka_deploy_spark_pi_sync", schedule=None, catchup=False, tags=["moka", "test"]):
+    MokaSparkOperator(task_id="spark_pi", arguments=["2"], deferrable=False, **SPARK)
+
+with DAG("moka_deploy_flink_wordcount_sync", schedule=None, catchup=False, tags=["moka", "test"]):
+    MokaFlinkOperator(
+        task_id="word_count",
+        python_file=str(WORKLOADS / "pyflink_wordcount.py"),
+        parallelism=1,
+        job_manager={"cpu": 1, "memory": "1024m"},
+        task_manager={"cpu": 1, "memory": "1024m"},
+        deferrable=False,
+        start_timeout=300,
+    )
+
+with DAG("moka_deploy_ray_job_deferred", schedule=None, catchup=False, tags=["moka", "test"]):
+    MokaRayOperator(
+        task_id="sum_squares",
+        entrypoint=f"python {WORKLOADS / 'ray_job.py'} 4",
+        head={"cpu": 1, "memory": "2Gi"},
+        deferrable=True,
+        start_timeout=300,
+    )
+
+with DAG(
+    "moka_deploy_spark_slow",
+    schedule=None,
+    catchup=False,
+    tags=["moka", "test"],
+    params={"seconds": 60, "seconds_later": 1},
+):
+    MokaSparkOperator(
+        task_id="spark_slow",
+        arguments=["2", "--sleep", "{{ params.seconds if ti.try_number == 1 else params.seconds_later }}"],
+        deferrable=True,
+        **SPARK,
+    )
+
+with DAG(
+    "moka_deploy_spark_retry",
+    schedule=None,
+    catchup=False,
+    tags=["moka", "test"],
+    params={"seconds": 40},
+):
+    MokaSparkOperator(
+        task_id="spark_retry",
+        arguments=["2", "--sleep", "{{ params.seconds }}"],
+        deferrable=False,
+        retries=1,
+        retry_delay=timedelta(seconds=2),
+        **SPARK,
+    )
