@@ -92,6 +92,11 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Template of a pod's archived log (s3://, file://, https://).",
         "s3://moka-logs/{namespace}/{name}/{pod}.log",
     ),
+    "job_log_url": _text(
+        "Job log link",
+        "Template of a page showing a pod's log (http/https; else the log archive if it is http/https).",
+        "https://logs.example/{namespace}/{pod}",
+    ),
     "flink_dashboard_url": _text(
         "Flink dashboard link",
         "Template of a Flink job's dashboard.",

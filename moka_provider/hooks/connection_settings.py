@@ -24,6 +24,7 @@ LINK_FIELDS = {
     "spark_ui": "spark_ui_url",
     "spark_history": "spark_history_url",
     "log_archive": "log_archive_url",
+    "job_log": "job_log_url",
     "flink_dashboard": "flink_dashboard_url",
     "ray_dashboard": "ray_dashboard_url",
 }
@@ -87,6 +88,12 @@ class MokaSettings:
         for link, field_name in LINK_FIELDS.items():
             if template := text(field_name):
                 _check_template(field_name, template, LINK_PLACEHOLDERS)
+                if link != "log_archive" and not template.startswith(("http://", "https://")):
+                    raise ConnectionSettingsError(
+                        field_name,
+                        f"{template!r} is not an http(s) URL: it is a link button, and browsers (the "
+                        "Airflow UI) open only those",
+                    )
                 if not template.startswith(("http://", "https://", "s3://", "file://", "gs://")):
                     raise ConnectionSettingsError(
                         field_name, f"{template!r} is not an absolute URL (http://, https://, s3://, ...)"

@@ -9,7 +9,9 @@ from moka_provider.engines.base import EngineAdapter, Phase
 from moka_provider.hooks.connection_settings import MokaSettings
 
 #: Buttons every engine has; adapters add their own (``EngineAdapter.link_buttons``).
-SHARED_BUTTONS = ("moka_ui", "log_archive")
+SHARED_BUTTONS = ("moka_ui", "job_log")
+#: Schemes a browser opens from a link button (the Airflow UI shows no other links).
+BROWSER_SCHEMES = ("http://", "https://")
 
 
 def link_params(adapter: EngineAdapter, job: Mapping[str, Any]) -> dict[str, str | None]:
@@ -30,5 +32,8 @@ def job_urls(
     """Button -> URL (``None`` where the connection has no template or the job lacks a value)."""
     params = link_params(adapter, job)
     urls = {button: settings.link(button, **params) for button in SHARED_BUTTONS}
+    if urls["job_log"] is None:  # no page of its own: the archived log, if a browser can open it
+        archive = settings.link("log_archive", **params)
+        urls["job_log"] = archive if archive and archive.startswith(BROWSER_SCHEMES) else None
     urls.update(adapter.engine_links(settings.link, phase, params))
     return urls

@@ -37,7 +37,7 @@ class MokaUILink(MokaJobLink):
 
 class JobLogLink(MokaJobLink):
     name = "Job log"
-    button = "log_archive"
+    button = "job_log"
 
 
 class SparkUILink(MokaJobLink):

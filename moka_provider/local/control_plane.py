@@ -26,8 +26,9 @@ from moka_provider.local.paths import KUBE_VERSION, Log, StatePaths
 from moka_provider.local.pki import admin_token, ensure_pki
 from moka_provider.local.pod_runner import stop_containers
 
-COMPONENTS = ("etcd", "kube-apiserver", "kubelet", "controllers")
+COMPONENTS = ("etcd", "kube-apiserver", "kubelet", "log-server", "controllers")
 KUBELET_MODULE = "moka_provider.local.kubelet"
+LOG_SERVER_MODULE = "moka_provider.local.log_server"
 CONTROLLERS_MODULE = "moka_provider.local.controllers"
 DEFAULT_NAMESPACE = "moka"
 
@@ -44,6 +45,7 @@ class LocalState:
     apiserver_port: int | None = None
     etcd_port: int | None = None
     kubelet_port: int | None = None
+    log_server_port: int | None = None  # the log archive over HTTP (the Job log button)
 
     def save(self, paths: StatePaths) -> None:
         paths.state_file.write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -90,7 +92,10 @@ def up(
     kubelet_port = processes.free_port()
     ensure_pki(paths)
     server = f"https://127.0.0.1:{apiserver_port}"
-    state = LocalState("embedded", server, namespace, apiserver_port, etcd_port, kubelet_port)
+    log_server_port = processes.free_port()
+    state = LocalState(
+        "embedded", server, namespace, apiserver_port, etcd_port, kubelet_port, log_server_port
+    )
     started = time.monotonic()
     try:
         processes.start(paths.component("etcd"), _etcd_argv(etcd_bin, paths, etcd_port, peer_port))
@@ -112,6 +117,15 @@ def up(
         ]
         processes.start(paths.component("kubelet"), kubelet_argv, marker=KUBELET_MODULE)
         _wait(paths, "kubelet", lambda: processes.port_is_open(kubelet_port), 30)
+        log_server_argv = [
+            sys.executable,
+            "-m",
+            LOG_SERVER_MODULE,
+            str(paths.log_archive),
+            str(log_server_port),
+        ]
+        processes.start(paths.component("log-server"), log_server_argv, marker=LOG_SERVER_MODULE)
+        _wait(paths, "log-server", lambda: processes.port_is_open(log_server_port), 30)
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
         register_node(admin, kubelet_port)
         _prepare(paths, state, admin, log)
@@ -181,7 +195,11 @@ def env_lines(paths: StatePaths) -> list[str]:
         raise LocalError(f"moka local has not been brought up in {paths.root}: run `moka local up` first")
     local = state.mode == "embedded"  # else the cluster's own kubelets and operators run the jobs
     uri = connection_uri(
-        paths.kubeconfig, state.namespace, paths.log_archive if local else None, local_engines=local
+        paths.kubeconfig,
+        state.namespace,
+        paths.log_archive if local else None,
+        log_server_port=state.log_server_port if local else None,
+        local_engines=local,
     )
     return [
         f"export KUBECONFIG={shlex.quote(str(paths.kubeconfig))}",

@@ -51,12 +51,18 @@ def write_kubeconfig(path: Path, config: dict) -> None:
 
 
 def connection_uri(
-    kubeconfig: Path, namespace: str, log_archive: Path | None = None, *, local_engines: bool = True
+    kubeconfig: Path,
+    namespace: str,
+    log_archive: Path | None = None,
+    *,
+    log_server_port: int | None = None,
+    local_engines: bool = True,
 ) -> str:
     """An ``AIRFLOW_CONN_*`` value for a ``moka`` connection using ``kubeconfig``.
 
     ``log_archive``: the directory where the local kubelet archives pods' logs, given as the
-    connection's ``log_archive_url`` (``file://<log_archive>/{namespace}/{pod}.log``).
+    connection's ``log_archive_url`` (``file://<log_archive>/{namespace}/{pod}.log``), and
+    ``log_server_port`` where `moka local` serves it over HTTP, as the ``job_log_url`` button.
     ``local_engines``: add the versions and images of the engines `moka local` runs jobs with
     (:func:`.engines.connection_extras`) and the installed Spark SQL runner; not when the jobs run
     on a cluster's own operators.
@@ -65,6 +71,8 @@ def connection_uri(
     if log_archive is not None:
         # A URL of the directory (characters such as braces or spaces in it escaped), then the template.
         extras["log_archive_url"] = log_archive.absolute().as_uri() + "/{namespace}/{pod}.log"
+    if log_server_port is not None:
+        extras["job_log_url"] = f"http://127.0.0.1:{log_server_port}/{{namespace}}/{{pod}}.log"
     if local_engines:
         extras.update(connection_extras())
         # The local kubelet runs the driver on this machine: the installed runner is where it looks.

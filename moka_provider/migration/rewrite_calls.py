@@ -19,6 +19,9 @@ from typing import Any
 from moka_provider.migration.rewrite_values import PLACEHOLDER, NotLiteral, command_text, literal_value
 from moka_provider.migration.shell_words import shell_commands
 from moka_provider.migration.spark_submit import (
+    OPERATOR_ARGUMENTS,
+    OPERATOR_ONLY,
+    OPERATOR_SPELLINGS,
     SPARK_SUBMIT_BINARIES,
     SparkSubmit,
     from_spark_submit_operator,
@@ -44,52 +47,10 @@ NEW_NAMES = {
     MONARCH_BASH: "moka_provider.operators.monarch",
 }
 
-#: SparkSubmitOperator's own arguments (the apache-spark provider's, and the Airflow 1 contrib
-#: operator's ``driver_classpath``). Every other keyword (``task_id``, ``queue``: the Airflow worker
+#: SparkSubmitOperator's own arguments (the job's, those that only steer the operator, and the
+#: Airflow 1 contrib spellings). Every other keyword (``task_id``, ``queue``: the Airflow worker
 #: queue, ``pool``, ...) belongs to BaseOperator and is kept as written.
-SPARK_SUBMIT_ARGUMENTS = frozenset(
-    [
-        "application",
-        "conf",
-        "conn_id",
-        "files",
-        "py_files",
-        "archives",
-        "driver_class_path",
-        "driver_classpath",
-        "jars",
-        "java_class",
-        "packages",
-        "exclude_packages",
-        "repositories",
-        "total_executor_cores",
-        "executor_cores",
-        "executor_memory",
-        "driver_memory",
-        "keytab",
-        "principal",
-        "proxy_user",
-        "name",
-        "num_executors",
-        "status_poll_interval",
-        "application_args",
-        "env_vars",
-        "verbose",
-        "spark_binary",
-        "properties_file",
-        "yarn_queue",
-        "deploy_mode",
-        "use_krb5ccache",
-        "post_submit_commands",
-        "track_driver_via_k8s_api",
-        "yarn_track_via_rm_api",
-        "yarn_rm_auth",
-        "openlineage_inject_parent_job_info",
-        "openlineage_inject_transport_info",
-        "reconnect_on_retry",
-        "durable",
-    ]
-)
+SPARK_SUBMIT_ARGUMENTS = frozenset([*OPERATOR_ARGUMENTS, *OPERATOR_ONLY, *OPERATOR_SPELLINGS])
 #: BashOperator arguments that only shape the shell of the worker.
 BASH_ONLY = {
     "append_env": "adds the worker's environment to env=; the job's pods have their own",

@@ -225,7 +225,7 @@ def _option_value(
 # -- SparkSubmitOperator arguments -----------------------------------------------------------------
 
 #: SparkSubmitOperator arguments that name a SparkSubmit field differently (the others match).
-_OPERATOR_NAMES = {
+OPERATOR_SPELLINGS = {
     "java_class": "main_class",
     "yarn_queue": "queue",
     "env_vars": "env",
@@ -293,10 +293,10 @@ def from_spark_submit_operator(**kwargs: Any) -> tuple[SparkSubmit, dict[str, An
     unknown: dict[str, Any] = {}
     operator_only = []
     for argument, value in kwargs.items():
-        name = _OPERATOR_NAMES.get(argument, argument)
+        name = OPERATOR_SPELLINGS.get(argument, argument)
         if argument in OPERATOR_ONLY:
             operator_only.append(argument)
-        elif argument in OPERATOR_ARGUMENTS or argument in _OPERATOR_NAMES:
+        elif argument in OPERATOR_ARGUMENTS or argument in OPERATOR_SPELLINGS:
             if value:  # the hook leaves empty values (and 0) out of the command
                 fields[name] = value
         else:
@@ -350,7 +350,7 @@ def from_spark_sql_operator(
             properties[key.strip()] = value
     else:
         properties = {str(key): value for key, value in (conf or {}).items()}
-    fields = {_OPERATOR_NAMES.get(name, name): value for name, value in kwargs.items() if value}
+    fields = {OPERATOR_SPELLINGS.get(name, name): value for name, value in kwargs.items() if value}
     for name in ("total_executor_cores", "executor_cores", "num_executors"):
         if isinstance(fields.get(name), str):
             fields[name] = _count(fields[name])

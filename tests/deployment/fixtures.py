@@ -70,7 +70,9 @@ def deployment(
         return
     paths, state = moka_local
     connection = stack.connection_with_links(
-        connection_uri(paths.kubeconfig, state.namespace, paths.log_archive)
+        connection_uri(
+            paths.kubeconfig, state.namespace, paths.log_archive, log_server_port=state.log_server_port
+        )
     )
     began = time.monotonic()
     running = stack.start(

@@ -38,7 +38,7 @@ def moka_local(
     paths = StatePaths(tmp_path_factory.mktemp("moka-local"))
     state = control_plane.up(paths, log=log.info)
     os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(
-        paths.kubeconfig, state.namespace, paths.log_archive
+        paths.kubeconfig, state.namespace, paths.log_archive, log_server_port=state.log_server_port
     )
     os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
     yield paths, state

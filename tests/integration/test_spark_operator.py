@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,11 @@ def test_spark_job_succeeds_with_links_log_and_xcom(
     assert xcom["_link_MokaUILink"] == f"https://moka.test/jobs/{namespace}/{name}"
     history = f"https://history.test/history/{job['status']['sparkApplicationId']}/"
     assert xcom["_link_SparkUILink"] == history == result["links"]["spark_ui"]
-    assert xcom["_link_JobLogLink"].startswith("file://") and xcom["_link_JobLogLink"].endswith(
-        f"/{namespace}/{name}-driver.log"
-    )
+    log_url = xcom["_link_JobLogLink"]
+    assert log_url.startswith("http://127.0.0.1:") and log_url.endswith(f"/{namespace}/{name}-driver.log")
+    with urllib.request.urlopen(log_url, timeout=10) as page:  # moka local serves the log archive
+        assert page.headers["Content-Type"].startswith("text/plain")
+        assert "Pi is roughly 3.1" in page.read().decode()
     if mode == "deferred":
         assert "log of SparkApplication" in output  # fetched on completion, not streamed
 

@@ -296,3 +296,10 @@ def test_unfillable_link_template_is_rejected_at_load(template):
         MokaSettings.from_extras({"moka_ui_url": template})
 
     assert caught.value.field_name == "moka_ui_url"
+
+
+@pytest.mark.parametrize("field", ["moka_ui_url", "spark_ui_url", "job_log_url", "ray_dashboard_url"])
+def test_a_link_button_template_must_be_http(field: str) -> None:
+    with pytest.raises(ConnectionSettingsError, match=f"'{field}'.*browsers"):
+        MokaSettings.from_extras({field: "s3://bucket/{namespace}/{name}"})
+    assert MokaSettings.from_extras({"log_archive_url": "s3://bucket/{namespace}/{pod}.log"}).link_templates

@@ -21,6 +21,7 @@ SETTINGS = MokaSettings.from_extras(
         "spark_ui_url": "https://spark.test/{namespace}/{name}/",
         "spark_history_url": "https://history.test/history/{spark_app_id}/",
         "log_archive_url": "s3://logs/{namespace}/{name}/{pod}.log",
+        "job_log_url": "https://logs.test/{namespace}/{pod}",
     }
 )
 JOB: dict[str, Any] = {
@@ -88,7 +89,7 @@ def test_job_urls_for_a_running_and_an_ended_spark_job():
     assert set(running) == {*SHARED_BUTTONS, *adapter.link_buttons}
     assert running == {
         "moka_ui": "https://moka.test/jobs/moka/pi-1a2b3c4d",
-        "log_archive": "s3://logs/moka/pi-1a2b3c4d/pi-1a2b3c4d-driver.log",
+        "job_log": "https://logs.test/moka/pi-1a2b3c4d-driver",
         "spark_ui": "https://spark.test/moka/pi-1a2b3c4d/",
     }
     assert ended["spark_ui"] == "https://history.test/history/spark-42/"
@@ -97,9 +98,24 @@ def test_job_urls_for_a_running_and_an_ended_spark_job():
 def test_job_urls_without_templates_are_none():
     assert job_urls(MokaSettings(), SparkAdapter(), JOB, Phase.RUNNING) == {
         "moka_ui": None,
-        "log_archive": None,
+        "job_log": None,
         "spark_ui": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("archive", "button"),
+    [
+        ("https://archive.test/{namespace}/{pod}.log", "https://archive.test/moka/pi-1a2b3c4d-driver.log"),
+        ("s3://logs/{namespace}/{pod}.log", None),  # read by the provider; no browser opens it
+        ("file:///var/moka/{namespace}/{pod}.log", None),
+    ],
+)
+def test_without_a_job_log_page_the_button_opens_the_archive_if_a_browser_can(
+    archive: str, button: str | None
+) -> None:
+    settings = MokaSettings.from_extras({"log_archive_url": archive})
+    assert job_urls(settings, SparkAdapter(), JOB, Phase.RUNNING)["job_log"] == button
 
 
 def test_link_params_cover_the_shared_placeholders():
@@ -118,7 +134,7 @@ def test_link_params_cover_the_shared_placeholders():
 def test_persist_urls_pushes_each_links_xcom_key():
     task = operator()
     ti = RecordingTI()
-    urls = {"moka_ui": "https://moka.test/x", "spark_ui": None, "log_archive": "s3://l/x.log"}
+    urls = {"moka_ui": "https://moka.test/x", "spark_ui": None, "job_log": "https://l/x.log"}
 
     persist_urls(ti, task, urls)
 
@@ -126,7 +142,7 @@ def test_persist_urls_pushes_each_links_xcom_key():
         [
             ("_link_MokaUILink", "https://moka.test/x"),
             ("_link_SparkUILink", ""),  # no URL yet: an empty link, not "None"
-            ("_link_JobLogLink", "s3://l/x.log"),
+            ("_link_JobLogLink", "https://l/x.log"),
         ]
     )
     assert {key for key, _ in ti.pushed} == {link.xcom_key for link in task.operator_extra_links}
@@ -136,7 +152,7 @@ def test_persist_urls_pushes_each_links_xcom_key():
 def test_persist_urls_skips_unchanged_urls_and_pushes_changed_ones():
     task = operator()
     ti = RecordingTI()
-    urls: dict[str, str | None] = {"moka_ui": "https://m/x", "spark_ui": None, "log_archive": None}
+    urls: dict[str, str | None] = {"moka_ui": "https://m/x", "spark_ui": None, "job_log": None}
     persist_urls(ti, task, urls)
     ti.pushed.clear()
 

@@ -126,3 +126,18 @@ def test_versions_of_installed_engines(empty_cache: Path) -> None:
         "ray_version": "2.9.0",
         "ray_image": "moka-local/ray:2.9.0-{arch}",
     }
+
+
+def test_the_log_server_port_gives_the_job_log_button_an_http_url() -> None:
+    extras = airflow_extras(
+        connection_uri(Path("/k"), "moka", Path("/state/log-archive"), log_server_port=4242)
+    )
+    settings = MokaSettings.from_extras(extras)
+    assert (
+        settings.link("job_log", namespace="moka", pod="pi-driver")
+        == "http://127.0.0.1:4242/moka/pi-driver.log"
+    )
+    assert (
+        settings.link("log_archive", namespace="moka", pod="pi-driver")
+        == "file:///state/log-archive/moka/pi-driver.log"
+    )
