@@ -83,7 +83,7 @@ def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) 
     assert "created SparkApplication moka/spark-pi-" in output
     assert "-driver] Pi is roughly 3.1" in output  # the job's own output, in the task log
     assert "\nSparkApplication moka/spark-pi-" in output and ": COMPLETED\n" in output  # from XCom
-    assert "\nlink log_archive: file://" in output
+    assert "\nlink job_log: http://127.0.0.1:" in output  # the archived log, served by moka local
 
 
 def test_flink_example_dag_runs_a_real_pyflink_batch_job(airflow_env: dict[str, str]) -> None:

@@ -79,17 +79,11 @@ def own_job(engine: str, message: str, seconds: str, code: str) -> tuple[EngineA
     import importlib
 
     manifest = getattr(importlib.import_module(module), function)(
-        settings=settings, **_renamed(engine, job(message, seconds, code))
+        settings=settings, **job(message, seconds, code)
     )
     manifest["metadata"]["name"] = f"ext-{uuid.uuid4().hex[:8]}"
     manifest["metadata"].setdefault("labels", {})["team"] = f"t{uuid.uuid4().hex[:6]}"
     return adapter, manifest
-
-
-def _renamed(engine: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Operator argument names -> spec builder names, where they differ."""
-    renames = {"executors": "executor", "spark_deps": "deps", "yunikorn_queue": "queue"}
-    return {renames.get(key, key): value for key, value in kwargs.items()}
 
 
 # -- the matrix -------------------------------------------------------------------------------------
@@ -110,7 +104,7 @@ def test_a_job_succeeds_with_its_log_links_and_xcom(
     assert xcom_of(output)["_link_MokaUILink"] == (
         f"https://moka.test/{engine}/{result['namespace']}/{result['name']}"
     )
-    assert xcom_of(output)["_link_JobLogLink"].startswith("file://")
+    assert xcom_of(output)["_link_JobLogLink"].startswith("http://127.0.0.1:")  # moka local's log server
     jobs = jobs_of(hook, engine, dag_id)
     if CASES[engine][0].DELETE_AFTER_SUCCESS:
         assert jobs == []  # a finished Flink job holds no JobManager
