@@ -74,6 +74,20 @@ class AirflowRest:
         """The run's final state (``success`` / ``failed``), polled until it has one."""
         return str(self.wait(f"{dag_id} {run_id} to finish", lambda: self._final(dag_id, run_id), timeout))
 
+    def wait_for_success(self, dag_id: str, run_id: str, timeout: float = 600) -> None:
+        """Wait for the run to end; if it did not succeed, fail saying why (its tasks' log tails)."""
+        state = self.wait_for_run(dag_id, run_id, timeout)
+        assert state == "success", f"{dag_id} {run_id}: {state}\n{self.failure_report(dag_id, run_id)}"
+
+    def failure_report(self, dag_id: str, run_id: str, lines: int = 40) -> str:
+        """Each unsuccessful task instance of the run with the end of its last try's log."""
+        parts = []
+        for task_id, ti in self.task_instances(dag_id, run_id).items():
+            if ti["state"] != "success":
+                tail = self.log(dag_id, run_id, task_id, max(1, int(ti.get("try_number") or 1)))
+                parts.append(f"--- {task_id}: {ti['state']}\n" + "\n".join(tail.splitlines()[-lines:]))
+        return "\n".join(parts)
+
     def _final(self, dag_id: str, run_id: str) -> str | None:
         state = self.run(dag_id, run_id)["state"]
         return state if state in TERMINAL_RUN_STATES else None

@@ -78,7 +78,7 @@ def test_worker_crash_leads_to_a_retry_that_adopts_the_running_job(
     assert task_process in scheduler.children(recursive=True), task_process.cmdline()
     os.kill(task_process.pid, signal.SIGKILL)
 
-    assert rest.wait_for_run(dag_id, run_id, timeout=600) == "success"
+    rest.wait_for_success(dag_id, run_id, timeout=600)
     ti = rest.task_instance(dag_id, run_id, task_id)
     assert (ti["state"], ti["try_number"]) == ("success", 2)
     jobs = jobs_of_run("spark", dag_id, task_id, run_id)
@@ -119,7 +119,7 @@ def test_marking_a_deferred_task_failed_deletes_its_job_and_clearing_starts_one(
     )
 
     rest.clear(dag_id, run_id, [task_id])
-    assert rest.wait_for_run(dag_id, run_id, timeout=600) == "success"
+    rest.wait_for_success(dag_id, run_id, timeout=600)
     jobs = jobs_of_run("spark", dag_id, task_id, run_id)
     assert len(jobs) == 1, [j["metadata"]["name"] for j in jobs]
     assert jobs[0]["metadata"]["uid"] != first["metadata"]["uid"]
@@ -147,7 +147,7 @@ def test_example_dag_succeeds_and_its_task_log_has_the_job_output(
     output: str,
 ) -> None:
     run_id = runs[dag_id]
-    assert rest.wait_for_run(dag_id, run_id, timeout=900) == "success"
+    rest.wait_for_success(dag_id, run_id, timeout=900)
     record(f"run_seconds.{dag_id}", run_seconds(rest.run(dag_id, run_id)))
     states = {tid: ti["state"] for tid, ti in rest.task_instances(dag_id, run_id).items()}
     assert set(states.values()) == {"success"}, states
@@ -173,7 +173,7 @@ def test_example_dag_succeeds_and_its_task_log_has_the_job_output(
 
 def test_hook_roundtrip_example_succeeds(rest: AirflowRest, runs: dict[str, str]) -> None:
     dag_id = "moka_hook_roundtrip"
-    assert rest.wait_for_run(dag_id, runs[dag_id], timeout=600) == "success"
+    rest.wait_for_success(dag_id, runs[dag_id], timeout=600)
     states = {tid: ti["state"] for tid, ti in rest.task_instances(dag_id, runs[dag_id]).items()}
     assert states == {"submit": "success", "show": "success", "clean_up": "success"}
     assert "deleted SparkApplication" in rest.log(dag_id, runs[dag_id], "clean_up", 1)

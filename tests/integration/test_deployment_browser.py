@@ -135,7 +135,7 @@ def test_links_of_a_running_then_finished_spark_task_in_the_ui(
     assert buttons["Spark UI"] == live_ui
     assert buttons["Job log"] == job_log
 
-    assert rest.wait_for_run(dag_id, run_id, timeout=600) == "success"
+    rest.wait_for_success(dag_id, run_id, timeout=600)
     finished = spark_job(run_id, "SUCCEEDED")
     app_id = finished["status"]["sparkApplicationId"]
     open_task_details(page, deployment.url, dag_id, run_id, task_id)
@@ -169,7 +169,7 @@ def test_a_link_without_template_is_not_a_button(
     """The deployment's connection has no ``ray_dashboard_url``: no "Ray dashboard" button at all."""
     dag_id, task_id = RAY
     run_id = runs[dag_id]
-    assert rest.wait_for_run(dag_id, run_id, timeout=600) == "success"
+    rest.wait_for_success(dag_id, run_id, timeout=600)
     links = rest.links(dag_id, run_id, task_id)["extra_links"]
     assert not links["Ray dashboard"]
 
