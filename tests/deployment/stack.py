@@ -129,8 +129,6 @@ def airflow_env(
         "AIRFLOW__API__SECRET_KEY": "moka-deployment-test-secret-key",
         "AIRFLOW__API_AUTH__JWT_SECRET": "moka-deployment-test-jwt-secret",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_SEC": "2",
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
@@ -175,6 +173,10 @@ def start(
             argv = [AIRFLOW, component]
             if component == "api-server":
                 argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+            elif component in ("scheduler", "triggerer"):
+                # Airflow's log servers listen on every interface, and every process here shares
+                # one log folder that the API server reads directly: start none.
+                argv.append("--skip-serve-logs")
             with deployment.log_of(component).open("ab") as out:
                 deployment.processes[component] = subprocess.Popen(
                     argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
