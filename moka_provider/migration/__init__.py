@@ -3,6 +3,9 @@
 ``spark_submit`` reads what a task asks spark-submit to do, from a command line or from the
 apache-spark provider's operator arguments, into one neutral :class:`~.spark_submit.SparkSubmit`;
 ``translate`` turns that into MokaSparkOperator arguments plus findings saying what was mapped,
-renamed, dropped, or needs a human. Both are pure logic, so the drop-in operators, the DAG rewriter
-and the tests share them without Airflow or Kubernetes.
+renamed, dropped, or needs a human. Both are pure logic, so the drop-in operators
+(:mod:`moka_provider.operators.monarch`), the DAG rewriter and the tests share them without Airflow
+or Kubernetes. ``rewrite`` (with ``rewrite_read``, ``rewrite_calls``, ``rewrite_values``) rewrites a
+DAG file's source on a concrete syntax tree, ``report`` describes what it did, and ``cli`` is
+``moka migrate``; ``spark_sql_runner`` is the program that runs SparkSqlOperator's SQL on Moka.
 """
