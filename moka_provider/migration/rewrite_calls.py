@@ -19,6 +19,8 @@ from typing import Any
 from moka_provider.migration.rewrite_values import PLACEHOLDER, NotLiteral, command_text, literal_value
 from moka_provider.migration.shell_words import shell_commands
 from moka_provider.migration.spark_submit import (
+    ASSIGNMENT,
+    JINJA,
     OPERATOR_ARGUMENTS,
     OPERATOR_ONLY,
     OPERATOR_SPELLINGS,
@@ -64,8 +66,6 @@ _SPARK_SUBMIT_WORD = re.compile(
     r"(?<![\w.-])(?:\S*/)?(?:" + "|".join(map(re.escape, SPARK_SUBMIT_BINARIES)) + r")(?![\w.-])"
 )
 _SCRIPT = re.compile(r"^(?:(?:ba|z)?sh\s+)?(\S+\.(?:sh|bash))(?:\s|$)")
-_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _SHOWN = 60
 
 
@@ -231,7 +231,7 @@ def _bash(site: CallSite, options: dict[str, Any]) -> Plan:
     program = _program(commands[0])
     if not _is_spark_submit(program):
         return Plan(NEEDS_HUMAN, [f"spark-submit runs through {program}: check what that adds, then move it"])
-    expanded = [word for word in commands[0] if re.search(r"[$`]", _JINJA.sub("", word))]
+    expanded = [word for word in commands[0] if re.search(r"[$`]", JINJA.sub("", word))]
     if expanded:
         shown = ", ".join(shorten(word, 30) for word in expanded)
         return Plan(
@@ -260,7 +260,7 @@ def _is_spark_submit(word: str) -> bool:
 
 def _program(words: list[str]) -> str:
     """The program a simple command runs (after ``VAR=value`` assignments and ``exec``)."""
-    programs = list(itertools.dropwhile(_ASSIGNMENT.match, words))
+    programs = list(itertools.dropwhile(ASSIGNMENT.match, words))
     if programs[:1] == ["exec"]:
         programs = programs[1:]
     return programs[0] if programs else ""

@@ -63,9 +63,11 @@ FLAG_OF = {name: flag for flag, (name, _) in OPTIONS.items()} | {
 }
 
 _EQUALS_FORM = re.compile(r"(--[^=]+)=(.+)", re.DOTALL)
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+#: ``NAME=value`` before a command (an environment assignment).
+ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
 _DIGITS = re.compile(r"[0-9]+")
-_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+#: A Jinja expression, statement or comment: kept whole, never read into.
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class SparkSubmit:
 def split_list(value: str) -> tuple[str, ...]:
     """A comma-separated list as spark-submit reads it (blank items dropped); commas inside a Jinja
     expression (``{{ macros.ds_add(ds, -1) }}``) do not split."""
-    hidden = _JINJA.sub(lambda match: "\0" * len(match[0]), value)
+    hidden = JINJA.sub(lambda match: "\0" * len(match[0]), value)
     items, start = [], 0
     for index, char in enumerate(hidden + ","):
         if char == ",":
@@ -154,7 +156,7 @@ def parse_spark_submit_command(command: str | Sequence[str]) -> SparkSubmit:
         argv = list(command)
     env: dict[str, Any] = {}
     index = 0
-    while index < len(argv) and (assignment := _ASSIGNMENT.fullmatch(argv[index])):
+    while index < len(argv) and (assignment := ASSIGNMENT.fullmatch(argv[index])):
         env[assignment[1]] = assignment[2]
         index += 1
     if index < len(argv) and argv[index] == "exec":

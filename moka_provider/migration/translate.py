@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from moka_provider.jobs.identity import LABEL_PREFIX, label_value
 from moka_provider.jobs.merge import deep_merge
 from moka_provider.migration.paths import PathMap, is_local
-from moka_provider.migration.spark_submit import FLAG_OF, SparkSubmit, split_list
+from moka_provider.migration.spark_submit import FLAG_OF, JINJA, SparkSubmit, split_list
 
 FINDING_KINDS = ("mapped", "renamed", "dropped", "attention")
 #: Node label key a YARN node label becomes (Moka nodes of that kind must carry it).
@@ -53,7 +53,7 @@ _ALLOCATION_FIELDS = {
     "spark.dynamicAllocation.shuffleTracking.enabled": "shuffle_tracking_enabled",
 }
 _SHUFFLE_TRACKING = "spark.dynamicAllocation.shuffleTracking.enabled"
-_JINJA = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.DOTALL)
+_JINJA = re.compile(f"({JINJA.pattern})", re.DOTALL)  # split() keeps the templates
 #: One entry of a ``:``-separated class path: a URL (with an optional port) or a plain path.
 _CLASS_PATH_ENTRY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/:]*(?::[0-9]+)?[^:]*|[^:]+")
 #: A template that reads a secret: rendered into the job's spec, anyone who reads the job sees it.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from tests.integration.conftest import wait_for
 
 TERMINAL_RUN_STATES = {"success", "failed"}
 
@@ -156,11 +157,4 @@ class AirflowRest:
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    @staticmethod
-    def wait(what: str, check: Any, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if result := check():
-                return result
-            time.sleep(1)
-        raise AssertionError(f"timed out waiting for {what}")
+    wait = staticmethod(wait_for)
