@@ -9,6 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.deployment.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

@@ -19,9 +19,18 @@ ApiName = Literal["custom", "core"]
 #: Server-side limit of one watch request; the hooks resume after it with the last resourceVersion.
 WATCH_REQUEST_SECONDS = 290
 
+#: Seconds a streamed request may take to connect to the API server.
+CONNECT_SECONDS = 30
+
+#: How much longer than its server-side limit the client lets a watch request be quiet. Without an
+#: explicit client timeout the cncf.kubernetes API client applies its 60 s default to every call (it
+#: looks for ``timeout_seconds`` among the call's keyword arguments, where the generated clients
+#: never put it), which cut every quiet watch of a long job after a minute.
+WATCH_CLIENT_GRACE_SECONDS = 30
+
 #: (connect, read) timeout of a followed log stream: no read timeout, as a quiet job may log nothing
 #: for a long time (TCP keepalive, on by default in the cncf.kubernetes hooks, notices a dead peer).
-FOLLOW_REQUEST_TIMEOUT = (30, None)
+FOLLOW_REQUEST_TIMEOUT = (CONNECT_SECONDS, None)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ def watch_objects(
             "resource_version": resource_version,
             "allow_watch_bookmarks": True,
             "timeout_seconds": timeout_seconds,
+            "_request_timeout": (CONNECT_SECONDS, timeout_seconds + WATCH_CLIENT_GRACE_SECONDS),
         },
         listing.operation.replace("list ", "watch ", 1),
         stream=True,
@@ -165,6 +175,8 @@ def read_pod_log(
     follow: bool = False,
 ) -> ApiCall:
     kwargs: dict[str, Any] = {"name": pod, "namespace": namespace, "follow": follow}
+    if follow:
+        kwargs["_request_timeout"] = FOLLOW_REQUEST_TIMEOUT
     for key, value in (
         ("container", container),
         ("tail_lines", tail_lines),

@@ -138,6 +138,7 @@ class MokaHook(MokaBaseHook):
                 for line in self._stream_lines(call):
                     if event := session.on_line(line):
                         yield event
+                session.request_ended()
             except Exception as problem:
                 pause = session.recover(problem)
                 if pause is None:
@@ -219,8 +220,6 @@ class MokaHook(MokaBaseHook):
         import urllib3
 
         extra: dict[str, Any] = {"_preload_content": False}
-        if call.kwargs.get("follow"):
-            extra["_request_timeout"] = api_calls.FOLLOW_REQUEST_TIMEOUT
         response = None
         for attempt in tenacity.Retrying(**self.retry_policy.tenacity_kwargs()):
             with attempt:

@@ -119,6 +119,7 @@ class MokaAsyncHook(MokaBaseHook):
                     async for line in self._stream_lines(call, apis):
                         if event := session.on_line(line):
                             yield event
+                    session.request_ended()
                 except Exception as problem:
                     pause = session.recover(problem)
                     if pause is None:
@@ -196,8 +197,6 @@ class MokaAsyncHook(MokaBaseHook):
         import aiohttp
 
         extra: dict[str, Any] = {"_preload_content": False}
-        if call.kwargs.get("follow"):
-            extra["_request_timeout"] = api_calls.FOLLOW_REQUEST_TIMEOUT
         response = None
         async for attempt in tenacity.AsyncRetrying(**self.retry_policy.tenacity_kwargs()):
             with attempt:

@@ -159,6 +159,14 @@ class WatchSession:
             self._known[event.name] = obj
         return event
 
+    def request_ended(self) -> None:
+        """A watch request ended as the server ended it (its timeout passed): nothing went wrong.
+
+        A job whose status does not change for hours makes every request end this way, with no
+        line at all; such ends must not add up to a failure.
+        """
+        self._failures = 0
+
     def recover(self, problem: Exception) -> float | None:
         """Decide how to go on after a watch request failed or was cut.
 

@@ -1,8 +1,10 @@
-"""Session fixtures of the deployment tests: one deployment per test session, on `moka local`.
+"""The deployment tests' fixtures, a pytest plugin (registered in ``tests/conftest.py``).
 
-The test modules import these fixtures (``from tests.deployment.fixtures import ...``); several
-modules share one deployment through :data:`_SHARED`, since each module's copy of a session fixture
-is cached separately by pytest. It needs the ``moka_local`` fixture of ``tests/integration``.
+One deployment serves the whole test session: PostgreSQL and the four Airflow processes on a
+``moka`` connection to `moka local` (the ``moka_local`` fixture of ``tests/integration``). The tests
+that use it run last in the session (:func:`pytest_collection_modifyitems`), so it is started once
+and does not idle while other tests run. The quiet-wait test's run (:data:`QUIET_DAG`) is
+triggered as soon as it is up, so that its 8 minutes pass while the other deployment tests run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from moka_provider.engines.registry import adapter_for
 from moka_provider.jobs.identity import JobIdentity
 from moka_provider.local.kubeconfig import connection_uri
 from tests.deployment import stack
+from tests.deployment.quiet_jobs import QuietSparkJobs
 from tests.deployment.rest import AirflowRest
 
 #: The example DAGs (``dags_examples/``) and the test DAGs (``tests/deployment/dags/``).
@@ -30,9 +34,22 @@ TEST_DAGS = (
     "moka_deploy_ray_job_deferred",
     "moka_deploy_spark_slow",
     "moka_deploy_spark_retry",
+    "moka_deploy_spark_quiet",
 )
 
-_SHARED: dict[str, stack.Deployment] = {}
+#: The quiet-wait test's DAG, triggered as soon as the deployment is up so that the other deployment
+#: tests run while its jobs stay quiet, and how long they stay RUNNING without a status change.
+QUIET_DAG = "moka_deploy_spark_quiet"
+QUIET_SECONDS = 480
+
+
+@dataclass(frozen=True)
+class QuietRun:
+    run_id: str
+    jobs: QuietSparkJobs
+
+
+_QUIET_RUN = pytest.StashKey[QuietRun]()
 
 
 def artifacts_dir() -> Path:
@@ -60,14 +77,22 @@ def report(config: pytest.Config, line: str) -> None:
         reporter.write_line(line)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that use the deployment after every other test, and the quiet-wait test last
+    of all (the other deployment tests overlap its run)."""
+
+    def rank(item: pytest.Item) -> int:
+        fixtures = getattr(item, "fixturenames", ())
+        return 2 if "quiet_run" in fixtures else 1 if "deployment" in fixtures else 0
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def deployment(
     moka_local: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[stack.Deployment]:
     """PostgreSQL + the four Airflow processes, on a ``moka`` connection to `moka local`."""
-    if "deployment" in _SHARED:
-        yield _SHARED["deployment"]
-        return
     paths, state = moka_local
     connection = stack.connection_with_links(
         connection_uri(
@@ -78,30 +103,30 @@ def deployment(
     running = stack.start(
         tmp_path_factory.mktemp("deployment"), connection, expected_dags=EXAMPLE_DAGS + TEST_DAGS
     )
-    _SHARED["deployment"] = running
     record("fixture_startup_seconds", round(running.startup_seconds, 1))
     report(request.config, f"\nAirflow deployment up in {running.startup_seconds:.1f} s at {running.url}")
-    yield running
-    del _SHARED["deployment"]
-    running.stop()  # if stop_shared_deployment() did not already
-    record("deployment_session_seconds", round(time.monotonic() - began, 1))
-    report(request.config, f"\nAirflow deployment: {time.monotonic() - began:.1f} s from start to stop")
-
-
-def stop_shared_deployment() -> None:
-    """Stop the shared deployment now (its last user is done), not idle until the session ends.
-
-    The session fixture's own teardown then finds it stopped; :meth:`Deployment.stop` may be
-    called again.
-    """
-    running = _SHARED.get("deployment")
-    if running is not None:
+    quiet_jobs = QuietSparkJobs(paths.admin_kubeconfig, state.namespace, QUIET_DAG, 2, QUIET_SECONDS)
+    quiet_jobs.start()
+    rest = AirflowRest(running.url, stack.USERNAME, stack.PASSWORD)
+    request.config.stash[_QUIET_RUN] = QuietRun(rest.trigger(QUIET_DAG, prefix="quiet"), quiet_jobs)
+    try:
+        yield running
+    finally:
+        quiet_jobs.stop()
         running.stop()
+        record("deployment_session_seconds", round(time.monotonic() - began, 1))
+        report(request.config, f"\nAirflow deployment: {time.monotonic() - began:.1f} s from start to stop")
 
 
 @pytest.fixture(scope="session")
 def rest(deployment: stack.Deployment) -> AirflowRest:
     return AirflowRest(deployment.url, stack.USERNAME, stack.PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def quiet_run(deployment: stack.Deployment, request: pytest.FixtureRequest) -> QuietRun:
+    """The run of :data:`QUIET_DAG`, triggered as soon as the deployment was up."""
+    return request.config.stash[_QUIET_RUN]
 
 
 def jobs_of_run(engine: str, dag_id: str, task_id: str, run_id: str) -> list[dict[str, Any]]:

@@ -146,9 +146,13 @@ class AirflowRest:
         return [entry if isinstance(entry, dict) else {"event": str(entry)} for entry in content or []]
 
     def log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-        """The text of one try's task log."""
-        entries = self.log_entries(dag_id, run_id, task_id, try_number)
-        return "\n".join(str(entry.get("event", "")) for entry in entries)
+        """The text of one try's task log, with the exception of an entry that has one."""
+        lines = []
+        for entry in self.log_entries(dag_id, run_id, task_id, try_number):
+            lines.append(str(entry.get("event", "")))
+            for error in entry.get("error_detail") or []:
+                lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
+        return "\n".join(lines)
 
     def triggerer_job_ids(self) -> set[int]:
         """The ids of the live triggerer jobs."""

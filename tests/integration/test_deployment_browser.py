@@ -16,19 +16,10 @@ import pytest
 
 from tests.deployment import stack
 from tests.deployment.browser import chromium, link_buttons, log_in, open_task_details
-from tests.deployment.fixtures import (
-    artifacts_dir,
-    deployment,
-    jobs_of_run,
-    phase_of,
-    record,
-    rest,
-    stop_shared_deployment,
-)
+from tests.deployment.fixtures import artifacts_dir, jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 
 pytestmark = pytest.mark.integration
-__all__ = ["deployment", "rest"]  # fixtures, used by name
 
 SLOW = ("moka_deploy_spark_slow", "spark_slow")
 RAY = ("moka_deploy_ray_job_deferred", "sum_squares")
@@ -46,14 +37,6 @@ def runs(rest: AirflowRest) -> dict[str, str]:
         RAY[0]: rest.trigger(RAY[0], prefix="browser"),
         "mark_failed": rest.trigger(SLOW[0], {"seconds": 600, "seconds_later": 1}, prefix="browser"),
     }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _last_user_of_the_deployment(deployment: stack.Deployment) -> Iterator[None]:
-    """This module runs after test_deployment.py: stop Airflow then, so that it does not idle
-    (scheduler and dag-processor loops) through the rest of the session's tests."""
-    yield
-    stop_shared_deployment()
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,17 @@ def test_watch_objects():
         "resource_version": "123",
         "allow_watch_bookmarks": True,
         "timeout_seconds": 60,
+        "_request_timeout": (api_calls.CONNECT_SECONDS, 60 + api_calls.WATCH_CLIENT_GRACE_SECONDS),
     }
+
+
+def test_a_watch_may_stay_quiet_longer_than_its_server_timeout():
+    """The client gives up on a quiet watch only after the server would have ended it."""
+    call = api_calls.watch_objects(SPARK_APPLICATION, "moka", "1")
+    connect, read = call.kwargs["_request_timeout"]
+
+    assert call.kwargs["timeout_seconds"] == api_calls.WATCH_REQUEST_SECONDS
+    assert read > api_calls.WATCH_REQUEST_SECONDS and connect <= 60
 
 
 def test_patch_object_with_a_mapping_is_a_merge_patch():
@@ -140,6 +150,7 @@ def test_read_pod_log_all_options():
         "name": "pi-driver",
         "namespace": "moka",
         "follow": True,
+        "_request_timeout": (api_calls.CONNECT_SECONDS, None),
         "container": "c",
         "tail_lines": 100,
         "since_seconds": 60,

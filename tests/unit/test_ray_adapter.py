@@ -30,7 +30,7 @@ def ray_job(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]
 
 
 @pytest.mark.parametrize(
-    ("deployment", "ray_status", "phase"),
+    ("deployment_status", "ray_status", "phase"),
     [
         ("Complete", "SUCCEEDED", Phase.SUCCEEDED),
         ("Complete", "FAILED", Phase.FAILED),
@@ -50,10 +50,10 @@ def ray_job(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]
         ("SomethingNew", "", Phase.PENDING),
     ],
 )
-def test_job_deployment_states(deployment, ray_status, phase):
-    status = ADAPTER.status(ray_job({"jobDeploymentStatus": deployment, "jobStatus": ray_status}))
+def test_job_deployment_states(deployment_status, ray_status, phase):
+    status = ADAPTER.status(ray_job({"jobDeploymentStatus": deployment_status, "jobStatus": ray_status}))
 
-    assert (status.phase, status.state) == (phase, deployment)
+    assert (status.phase, status.state) == (phase, deployment_status)
 
 
 @pytest.mark.parametrize("status", [None, {}, {"jobDeploymentStatus": None}])

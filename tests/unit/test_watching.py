@@ -327,6 +327,19 @@ def test_recover_count_is_reset_by_a_line_read():
         watch.recover(error(503))
 
 
+def test_recover_count_is_reset_when_a_request_ends_as_the_server_ends_it():
+    """Hours of quiet watch requests, each cut once in a while, never add up to a failure."""
+    watch = session(resource_version="3", policy=RetryPolicy(attempts=2, initial_wait=0.01))
+
+    for _ in range(10):
+        assert watch.recover(error(None)) is not None
+        watch.request_ended()
+
+    watch.recover(error(None))
+    with pytest.raises(MokaApiError):
+        watch.recover(error(None))
+
+
 def test_recover_count_is_reset_by_a_bookmark():
     watch = session(resource_version="3", policy=RetryPolicy(attempts=2, initial_wait=0.01))
 

@@ -8,6 +8,9 @@
   ``params.seconds_later``.
 - ``moka_deploy_spark_retry``: the same job waited for in the worker, with one retry, for the
   worker-crash test.
+- ``moka_deploy_spark_quiet``: two Spark jobs, one waited for in the worker and one deferred, whose
+  statuses a test writes (the local controllers leave them alone): RUNNING, unchanged, for longer
+  than every client-side timeout of the Kubernetes clients, then COMPLETED.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from airflow.sdk import DAG
 
+from moka_provider.local.controllers.base import LEFT_ALONE_LABEL
 from moka_provider.operators.flink import MokaFlinkOperator
 from moka_provider.operators.ray import MokaRayOperator
 from moka_provider.operators.spark import MokaSparkOperator
@@ -82,3 +86,16 @@ with DAG(
         retry_delay=timedelta(seconds=2),
         **SPARK,
     )
+
+with DAG("moka_deploy_spark_quiet", schedule=None, catchup=False, tags=["moka", "test"]):
+    for task_id, deferrable in (("in_worker", False), ("deferred", True)):
+        MokaSparkOperator(
+            task_id=task_id,
+            application_file={
+                "apiVersion": "sparkoperator.k8s.io/v1beta2",
+                "kind": "SparkApplication",
+                "metadata": {"labels": {LEFT_ALONE_LABEL: "off"}},
+            },
+            deferrable=deferrable,
+            **SPARK,
+        )
