@@ -61,7 +61,7 @@ lint: $(BIN)/moka
 	$(BIN)/mypy
 
 unit: $(BIN)/moka
-	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/unit -q
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/unit tests/migration -q
 
 integration: setup deployment-setup
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/integration -q
@@ -74,11 +74,13 @@ test-floor: setup
 	$(FLOOR_VENV)/bin/python -c 'import airflow; assert airflow.__version__ == "$(AIRFLOW_FLOOR)", airflow.__version__'
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
 	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py \
-	  tests/integration/test_spark_operator.py tests/integration/test_monarch_operators.py
-	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/integration/test_job_operators.py -k spark
+	  tests/integration/test_monarch_operators.py \
+	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-sync]" \
+	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-deferred]"
 
+# --durations: the end of every run (CI's included) lists the 20 slowest tests.
 test: setup deployment-setup lint
-	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q --durations=20
 	$(MAKE) test-floor
 
 clean:

@@ -11,12 +11,13 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,8 @@ def process_alive(pid: int) -> bool:
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 
-def airflow_home(home: Path, dags_folder: Path, shared_dir: Path, **extra_env: str) -> dict[str, str]:
-    """The environment of an Airflow home in ``home`` with a migrated metadata database."""
-    env = {
+def _airflow_env(home: Path, dags_folder: Path, shared_dir: Path, **extra_env: str) -> dict[str, str]:
+    return {
         **os.environ,
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
@@ -195,11 +195,37 @@ def airflow_home(home: Path, dags_folder: Path, shared_dir: Path, **extra_env: s
         "MOKA_SHARED_DIR": str(shared_dir),
         **extra_env,
     }
+
+
+@pytest.fixture(scope="session")
+def _migrated_database(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Path:
+    """An Airflow metadata database (SQLite), migrated once per test session."""
+    home = tmp_path_factory.mktemp("airflow-migrated")
+    env = _airflow_env(home, home / "dags", shared_dir)
     migrated = subprocess.run(
         [AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300
     )
     assert migrated.returncode == 0, migrated.stderr[-2000:]
-    return env
+    return home / "airflow.db"
+
+
+AirflowHomes = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def airflow_homes(
+    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, _migrated_database: Path
+) -> AirflowHomes:
+    """Makes Airflow homes: ``airflow_homes(dags_folder, **env)`` is the environment of a new home
+    on ``dags_folder`` with a copy of the session's migrated metadata database (so that what one
+    module's runs write is not seen by another's)."""
+
+    def make(dags_folder: Path, **extra_env: str) -> dict[str, str]:
+        home = tmp_path_factory.mktemp("airflow")
+        shutil.copyfile(_migrated_database, home / "airflow.db")
+        return _airflow_env(home, dags_folder, shared_dir, **extra_env)
+
+    return make
 
 
 def run_dag(
@@ -226,16 +252,12 @@ def run_dag(
 DAGS = Path(__file__).resolve().parent / "dags"
 
 
-def airflow_with_links(
-    tmp_path_factory: pytest.TempPathFactory, shared_dir: Path, links: dict[str, str]
-) -> dict[str, str]:
+def airflow_with_links(airflow_homes: AirflowHomes, links: dict[str, str]) -> dict[str, str]:
     """An Airflow home on the test DAGs whose ``moka_default`` connection has these link templates."""
     from urllib.parse import urlencode
 
     connection = os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] + "&" + urlencode(links)
-    return airflow_home(
-        tmp_path_factory.mktemp("airflow"), DAGS, shared_dir, AIRFLOW_CONN_MOKA_DEFAULT=connection
-    )
+    return airflow_homes(DAGS, AIRFLOW_CONN_MOKA_DEFAULT=connection)
 
 
 def jobs_of(hook: SyncOrAsync, engine: str, dag_id: str) -> list[dict[str, Any]]:

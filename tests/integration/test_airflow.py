@@ -1,4 +1,6 @@
-"""The provider inside a real Airflow 3: registration, connection form, a DAG run, parse-time cost."""
+"""The provider inside a real Airflow 3: registration, connection form, the connection test, parse-time
+cost. (The example DAGs run in the real deployment: tests/integration/test_deployment.py.)
+"""
 
 from __future__ import annotations
 
@@ -6,22 +8,18 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from tests.conftest import REPO
-from tests.integration.conftest import AIRFLOW, SyncOrAsync, airflow_home, run_dag
+from tests.integration.conftest import AIRFLOW, AirflowHomes
 
 
 @pytest.fixture(scope="module")
-def airflow_env(
-    moka_local: Any, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
-) -> dict[str, str]:
+def airflow_env(moka_local: Any, airflow_homes: AirflowHomes) -> dict[str, str]:
     """An Airflow home with a migrated metadata database and the example DAGs folder."""
-    return airflow_home(tmp_path_factory.mktemp("airflow"), REPO / "dags_examples", shared_dir)
+    return airflow_homes(REPO / "dags_examples")
 
 
 def test_airflow_lists_the_provider_and_its_connection_type(airflow_env: dict[str, str]) -> None:
@@ -66,41 +64,6 @@ def test_connection_form_has_moka_fields(airflow_env: dict[str, str]) -> None:
     assert form["sensitive"]["extra__moka__namespace"] is False
     assert set(form["behaviour"]["hidden_fields"]) == {"host", "schema", "login", "password", "port"}
     assert form["behaviour"]["placeholders"]["extra__moka__spark_history_url"].endswith("{spark_app_id}")
-
-
-def test_example_dag_runs_end_to_end(airflow_env: dict[str, str]) -> None:
-    output = run_dag(airflow_env, "moka_hook_roundtrip")
-    assert "SparkApplication moka/spark-pi-" in output and "type=Scala" in output  # read back from the server
-    assert "deleted SparkApplication spark-pi-" in output
-    leftovers = SyncOrAsync("sync").list(
-        SPARK_APPLICATION, label_selector="moka.dev/dag-id=moka_hook_roundtrip"
-    )
-    assert leftovers == []
-
-
-def test_spark_example_dag_runs_a_real_pyspark_job(airflow_env: dict[str, str]) -> None:
-    output = run_dag(airflow_env, "moka_spark_pi")
-    assert "created SparkApplication moka/spark-pi-" in output
-    assert "-driver] Pi is roughly 3.1" in output  # the job's own output, in the task log
-    assert "\nSparkApplication moka/spark-pi-" in output and ": COMPLETED\n" in output  # from XCom
-    assert "\nlink job_log: http://127.0.0.1:" in output  # the archived log, served by moka local
-
-
-def test_flink_example_dag_runs_a_real_pyflink_batch_job(airflow_env: dict[str, str]) -> None:
-    from moka_provider.engines.resources import FLINK_DEPLOYMENT
-
-    output = run_dag(airflow_env, "moka_flink_wordcount")
-    assert "created FlinkDeployment moka/word-count-" in output
-    assert "word count: runtime mode BATCH" in output and "word count done: 20 distinct words" in output
-    assert "deleted FlinkDeployment" in output  # no JobManager left behind
-    selector = "moka.dev/dag-id=moka_flink_wordcount"
-    assert SyncOrAsync("sync").list(FLINK_DEPLOYMENT, label_selector=selector) == []
-
-
-def test_ray_example_dag_runs_a_real_ray_job(airflow_env: dict[str, str]) -> None:
-    output = run_dag(airflow_env, "moka_ray_job")
-    assert "created RayJob moka/sum-squares-" in output
-    assert "sum of squares below 8 is 140 (computed by 8 Ray tasks)" in output  # the job's output
 
 
 def test_connection_test_button(moka_local: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,21 +16,40 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.deployment.fixtures import deployment, jobs_of_run, phase_of, record, rest
+from moka_provider.engines.resources import SPARK_APPLICATION
+from moka_provider.hooks.moka import MokaHook
+from tests.deployment.fixtures import jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 from tests.deployment.stack import Deployment
 
 pytestmark = pytest.mark.integration
-__all__ = ["deployment", "rest"]  # fixtures, used by name
 
-# dag_id, task_id, engine, deferred, a line of the job's output that the task log must show
+# dag_id, task_id, engine, deferred, what the task log must show (the job's own output included)
 EXAMPLES = [
-    ("moka_spark_pi", "spark_pi", "spark", True, "Pi is roughly"),
-    ("moka_flink_wordcount", "word_count", "flink", True, "word count done"),
-    ("moka_ray_job", "sum_squares", "ray", False, "sum of squares below 8 is 140"),
-    ("moka_deploy_spark_pi_sync", "spark_pi", "spark", False, "Pi is roughly"),
-    ("moka_deploy_flink_wordcount_sync", "word_count", "flink", False, "word count done"),
-    ("moka_deploy_ray_job_deferred", "sum_squares", "ray", True, "sum of squares below 4 is 14"),
+    (
+        "moka_spark_pi",
+        "spark_pi",
+        "spark",
+        True,
+        ("created SparkApplication moka/spark-pi-", "Pi is roughly 3.1"),
+    ),
+    (
+        "moka_flink_wordcount",
+        "word_count",
+        "flink",
+        True,
+        ("created FlinkDeployment moka/word-count-", "word count: runtime mode BATCH", "word count done: 20"),
+    ),
+    (
+        "moka_ray_job",
+        "sum_squares",
+        "ray",
+        False,
+        ("created RayJob moka/sum-squares-", "sum of squares below 8 is 140 (computed by 8 Ray tasks)"),
+    ),
+    ("moka_deploy_spark_pi_sync", "spark_pi", "spark", False, ("Pi is roughly",)),
+    ("moka_deploy_flink_wordcount_sync", "word_count", "flink", False, ("word count done",)),
+    ("moka_deploy_ray_job_deferred", "sum_squares", "ray", True, ("sum of squares below 4 is 14",)),
 ]
 CRASH = ("moka_deploy_spark_retry", "spark_retry")
 KILL = ("moka_deploy_spark_slow", "spark_slow")
@@ -144,7 +163,7 @@ def test_example_dag_succeeds_and_its_task_log_has_the_job_output(
     task_id: str,
     engine: str,
     deferred: bool,
-    output: str,
+    output: tuple[str, ...],
 ) -> None:
     run_id = runs[dag_id]
     rest.wait_for_success(dag_id, run_id, timeout=900)
@@ -154,7 +173,8 @@ def test_example_dag_succeeds_and_its_task_log_has_the_job_output(
 
     entries = rest.log_entries(dag_id, run_id, task_id, 1)
     text = "\n".join(str(entry.get("event")) for entry in entries)
-    assert output in text, text[-3000:]
+    for line in output:
+        assert line in text, text[-3000:]
     jobs = jobs_of_run(engine, dag_id, task_id, run_id)
     # One job, that succeeded (a Flink deployment is deleted after success).
     assert [phase_of(engine, job) for job in jobs] == ([] if engine == "flink" else ["SUCCEEDED"])
@@ -176,4 +196,15 @@ def test_hook_roundtrip_example_succeeds(rest: AirflowRest, runs: dict[str, str]
     rest.wait_for_success(dag_id, runs[dag_id], timeout=600)
     states = {tid: ti["state"] for tid, ti in rest.task_instances(dag_id, runs[dag_id]).items()}
     assert states == {"submit": "success", "show": "success", "clean_up": "success"}
-    assert "deleted SparkApplication" in rest.log(dag_id, runs[dag_id], "clean_up", 1)
+    assert "type=Scala" in rest.log(dag_id, runs[dag_id], "show", 1)  # read back from the API server
+    assert "deleted SparkApplication spark-pi-" in rest.log(dag_id, runs[dag_id], "clean_up", 1)
+    leftovers = MokaHook().list(SPARK_APPLICATION, label_selector=f"moka.dev/dag-id={dag_id}")
+    assert leftovers == []
+
+
+def test_the_spark_example_prints_its_result_and_links(rest: AirflowRest, runs: dict[str, str]) -> None:
+    dag_id = "moka_spark_pi"
+    rest.wait_for_success(dag_id, runs[dag_id], timeout=900)
+    printed = rest.log(dag_id, runs[dag_id], "show_result", 1)
+    assert "SparkApplication moka/spark-pi-" in printed and ": COMPLETED" in printed  # from XCom
+    assert "link job_log: http://127.0.0.1:" in printed  # the archived log, served by moka local

@@ -1,8 +1,11 @@
-"""The job lifecycle, once over the engines: Spark, Flink and Ray operators and the sensor in a real
-Airflow 3 (``airflow dags test`` / ``airflow tasks test``) against `moka local`, running real jobs.
+"""The job lifecycle in a real Airflow 3 (``airflow dags test`` / ``airflow tasks test``) against
+`moka local`, running real jobs.
 
 The DAGs are ``tests/integration/dags/moka_engine_cases.py``; each engine runs the same driver
 program (say a message, wait, exit with a code), so one test states what every engine must do.
+Success and failure, in the worker and deferred, run for every engine (their adapters read
+different statuses and logs); what is one code path whatever the engine (adoption after a worker
+died, kill, deadlines, the log archive, the sensor, mapped tasks) runs once, for Spark.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import json
 import os
 import signal
 import subprocess
+import urllib.request
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from moka_provider.exceptions import MokaApiError
 from tests.conftest import REPO
 from tests.integration.conftest import (
     AIRFLOW,
+    AirflowHomes,
     SyncOrAsync,
     airflow_with_links,
     clean,
@@ -40,16 +44,16 @@ from tests.integration.conftest import (
 ENGINES = ("spark", "flink", "ray")
 LINKS = {
     "moka_ui_url": "https://moka.test/{engine}/{namespace}/{name}",
+    "spark_ui_url": "https://spark.test/{namespace}/{pod}/",
+    "spark_history_url": "https://history.test/history/{spark_app_id}/",
     "flink_dashboard_url": "https://flink.test/{namespace}/{name}/#/job/{job_id}",
     "ray_dashboard_url": "https://ray.test/{namespace}/{ray_cluster}/#/jobs/{job_id}",
 }
 
 
 @pytest.fixture(scope="module")
-def airflow_env(
-    moka_local: Any, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
-) -> dict[str, str]:
-    return airflow_with_links(tmp_path_factory, shared_dir, LINKS)
+def airflow_env(moka_local: Any, airflow_homes: AirflowHomes) -> dict[str, str]:
+    return airflow_with_links(airflow_homes, LINKS)
 
 
 @pytest.fixture
@@ -116,6 +120,27 @@ def test_a_job_succeeds_with_its_log_links_and_xcom(
         assert result["job_id"] and xcom_of(output)["_link_FlinkDashboardLink"].endswith(result["job_id"])
     if engine == "ray":
         assert xcom_of(output)["_link_RayDashboardLink"].endswith(f"/#/jobs/{result['job_id']}")
+    if engine == "spark":
+        assert_spark_result(job, xcom_of(output), mode, output)
+
+
+def assert_spark_result(job: dict[str, Any], xcom: dict[str, Any], mode: str, output: str) -> None:
+    """The Spark task's result, History Server link and served driver log."""
+    result = xcom["result"]
+    name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
+    assert job["spec"]["arguments"] == ["hello", "0", "0"]  # "{{ params.message }}" rendered
+    assert job["metadata"]["annotations"]["moka.dev/run-id"].startswith("manual__")
+    assert result["state"] == "COMPLETED"
+    assert result["spark_application_id"] == job["status"]["sparkApplicationId"]
+    history = f"https://history.test/history/{job['status']['sparkApplicationId']}/"
+    assert xcom["_link_SparkUILink"] == history == result["links"]["spark_ui"]
+    log_url = xcom["_link_JobLogLink"]
+    assert log_url.endswith(f"/{namespace}/{name}-driver.log")
+    with urllib.request.urlopen(log_url, timeout=10) as page:  # moka local serves the log archive
+        assert page.headers["Content-Type"].startswith("text/plain")
+        assert "script says: hello" in page.read().decode()
+    if mode == "deferred":
+        assert "log of SparkApplication" in output  # fetched on completion, not streamed
 
 
 @pytest.mark.parametrize("mode", ["sync", "deferred"])
@@ -133,10 +158,24 @@ def test_a_failed_job_fails_the_task_with_the_reason_and_the_log(
     assert " lines of the log (" in output  # and its last lines in the error (Flink's end in a stack trace)
 
 
+# -- one code path whatever the engine: run for Spark --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "how"),
+    [
+        ("moka_spark_slow", "Reconnecting to existing job"),  # Airflow 3.3+: the task's state store
+        ("moka_spark_slow_nondurable", "adopting SparkApplication"),  # any Airflow: the job's labels
+    ],
+)
 def test_a_retry_after_the_worker_died_adopts_the_running_job(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, background: list[Any]
+    airflow_env: dict[str, str], hook: SyncOrAsync, background: list[Any], dag_id: str, how: str
 ) -> None:
-    dag_id = f"moka_{engine}_slow"
+    import airflow
+
+    if how.startswith("Reconnecting") and tuple(int(p) for p in airflow.__version__.split(".")[:2]) < (3, 3):
+        how = "adopting SparkApplication"  # no state store before 3.3: the labels find the job
+    engine = "spark"
     clean(hook, engine, dag_id)
     first = start_dag(airflow_env, dag_id, background)
     running = running_job(hook, engine, dag_id)
@@ -152,16 +191,16 @@ def test_a_retry_after_the_worker_died_adopts_the_running_job(
     )  # the same task instance, again
     output = retry.stdout + retry.stderr
     assert retry.returncode == 0, output[-3000:]
-    assert running["metadata"]["name"] in output
+    assert how in output and running["metadata"]["name"] in output
     assert "created " not in output  # nothing new was submitted
-    remaining = jobs_of(hook, engine, dag_id)
-    assert [job["metadata"]["uid"] for job in remaining] in ([running["metadata"]["uid"]], [])
+    [job] = jobs_of(hook, engine, dag_id)  # exactly one job ran
+    assert job["metadata"]["uid"] == running["metadata"]["uid"] and phase(engine, job) is Phase.SUCCEEDED
 
 
 def test_a_killed_task_deletes_its_job(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, background: list[Any]
+    airflow_env: dict[str, str], hook: SyncOrAsync, background: list[Any]
 ) -> None:
-    dag_id = f"moka_{engine}_slow"
+    engine, dag_id = "spark", "moka_spark_slow"
     clean(hook, engine, dag_id)
     task = start_dag(airflow_env, dag_id, background)
     running_job(hook, engine, dag_id)
@@ -171,10 +210,11 @@ def test_a_killed_task_deletes_its_job(
     wait_for("the job to be gone", lambda: jobs_of(hook, engine, dag_id) == [], timeout=60)
 
 
-def test_a_deferred_task_killed_by_a_user_deletes_its_job(hook: SyncOrAsync, engine: str) -> None:
+def test_a_deferred_task_killed_by_a_user_deletes_its_job(hook: SyncOrAsync) -> None:
     """Airflow 3.3's triggerer calls ``on_kill`` when a deferred task is marked failed or cleared."""
     from moka_provider.triggers.job import MokaJobTrigger
 
+    engine = "spark"
     adapter, manifest = own_job(engine, "slow", "60", "0")
     created = hook.create(adapter.resource, manifest)
     metadata = created["metadata"]
@@ -197,11 +237,11 @@ def test_a_deferred_task_killed_by_a_user_deletes_its_job(hook: SyncOrAsync, eng
 
 
 def test_a_job_stuck_pending_times_out_and_is_deleted(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, unique_name: str
+    airflow_env: dict[str, str], hook: SyncOrAsync, unique_name: str
 ) -> None:
     from moka_provider.engines.resources import SPARK_APPLICATION
 
-    dag_id = f"moka_{engine}_start_timeout"
+    engine, dag_id = "spark", "moka_spark_start_timeout"
     clean(hook, engine, dag_id)
     blocker = spark_app(unique_name)  # takes every core of the local node meanwhile
     blocker["spec"]["mainApplicationFile"] = f"local://{REPO / 'tests/integration/workloads/script.py'}"
@@ -220,18 +260,17 @@ def test_a_job_stuck_pending_times_out_and_is_deleted(
     assert jobs_of(hook, engine, dag_id) == []
 
 
-def test_the_log_comes_from_the_archive_once_the_pod_is_gone(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str
-) -> None:
-    output = run_dag(airflow_env, f"moka_{engine}_archived_log")
+def test_the_log_comes_from_the_archive_once_the_pod_is_gone(airflow_env: dict[str, str]) -> None:
+    output = run_dag(airflow_env, "moka_spark_archived_log")
     assert "from file://" in output  # the log archive, not the pod
     assert "script says: archived" in output
 
 
 @pytest.mark.parametrize("mode", ["sync", "deferred"])
 def test_the_sensor_follows_a_job_submitted_elsewhere(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, mode: str
+    airflow_env: dict[str, str], hook: SyncOrAsync, mode: str
 ) -> None:
+    engine = "spark"
     adapter, manifest = own_job(engine, "outside", "3", "0")
     hook.create(adapter.resource, manifest)
     name = manifest["metadata"]["name"]
@@ -243,8 +282,9 @@ def test_the_sensor_follows_a_job_submitted_elsewhere(
 
 
 def test_the_sensor_fails_with_the_jobs_reason_and_finds_jobs_by_label(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str
+    airflow_env: dict[str, str], hook: SyncOrAsync
 ) -> None:
+    engine = "spark"
     adapter, manifest = own_job(engine, "outside", "0", "3")
     hook.create(adapter.resource, manifest)
     labels = f"team={manifest['metadata']['labels']['team']}"
@@ -252,3 +292,13 @@ def test_the_sensor_fails_with_the_jobs_reason_and_finds_jobs_by_label(
         airflow_env, f"moka_{engine}_sensor_labels", "-c", json.dumps({"labels": labels}), succeed=False
     )
     assert "failed (" in output and "script fails on purpose with exit code 3" in output
+
+
+def test_mapped_tasks_run_one_job_each(airflow_env: dict[str, str], hook: SyncOrAsync) -> None:
+    dag_id = "moka_spark_mapped"
+    clean(hook, "spark", dag_id)
+    output = run_dag(airflow_env, dag_id)
+    jobs = jobs_of(hook, "spark", dag_id)
+    assert sorted(job["metadata"]["labels"]["moka.dev/map-index"] for job in jobs) == ["0", "1"]
+    assert len({job["metadata"]["name"] for job in jobs}) == 2
+    assert "script says: first" in output and "script says: second" in output

@@ -9,18 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import SyncOrAsync, airflow_with_links, clean, jobs_of, run_dag
+from tests.integration.conftest import AirflowHomes, SyncOrAsync, airflow_with_links, clean, jobs_of, run_dag
 
 WORKLOADS = Path(__file__).resolve().parent / "workloads"
 DAG_ID = "moka_monarch_dropins"
 
 
 @pytest.fixture(scope="module")
-def airflow_env(
-    moka_local: Any, tmp_path_factory: pytest.TempPathFactory, shared_dir: Path
-) -> dict[str, str]:
+def airflow_env(moka_local: Any, airflow_homes: AirflowHomes) -> dict[str, str]:
     extras = {"monarch_path_map": json.dumps({"hdfs://monarch-nn/apps": f"local://{WORKLOADS}"})}
-    return airflow_with_links(tmp_path_factory, shared_dir, extras)
+    return airflow_with_links(airflow_homes, extras)
 
 
 def test_spark_submit_sql_and_bash_tasks_run_on_moka_unchanged(airflow_env: dict[str, str]) -> None:

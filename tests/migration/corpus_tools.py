@@ -75,6 +75,17 @@ def e2e_path_map() -> dict[str, str]:
     return {**GOLDEN_PATH_MAP, "hdfs://monarch-nn/apps": f"local://{WORKLOADS}"}
 
 
+def rewrite(source: str, path_map: dict[str, str] | None = None) -> Any:
+    """``moka migrate``'s rewrite of one source, with the golden path map unless given another."""
+    from moka_provider.migration.rewrite import rewrite_source
+
+    return rewrite_source(
+        source,
+        path_map=GOLDEN_PATH_MAP if path_map is None else path_map,
+        priority_classes=GOLDEN_PRIORITY_CLASSES,
+    )
+
+
 def rewrite_corpus(
     rewrite: Callable[[str], Any], folder: Path | None = None, names: Iterable[str] | None = None
 ) -> dict[str, Any]:

@@ -101,24 +101,35 @@ for engine, (operator, job) in ENGINES.items():
             **job("{{ params.message }}", "0", "0"),
         )
         case(f"moka_{engine}_fail_{mode}", operator, deferrable=deferrable, **job("doomed", "0", "3"))
-        case(
-            f"moka_{engine}_sensor_{mode}",
-            MokaJobSensor,
-            engine=engine,
-            job_name="{{ dag_run.conf['job'] }}",
-            poke_interval=2,
-            timeout=300,
-            deferrable=deferrable,
-        )
-    case(f"moka_{engine}_slow", operator, **job("slow", SLOW, "0"))
-    case(f"moka_{engine}_start_timeout", operator, start_timeout=6, **job("never", "0", "0"))
-    case(f"moka_{engine}_archived_log", archive_only(operator), deferrable=True, **job("archived", "0", "0"))
+
+# What does not depend on the engine (adoption, kill, deadlines, the log archive, the sensor, mapped
+# tasks) runs once, with Spark: the lifecycle is one code path over the engine adapters.
+SPARK, spark_job_args = ENGINES["spark"]
+case("moka_spark_slow", SPARK, **spark_job_args("slow", SLOW, "0"))
+case("moka_spark_slow_nondurable", SPARK, durable=False, **spark_job_args("slow", SLOW, "0"))
+case("moka_spark_start_timeout", SPARK, start_timeout=6, **spark_job_args("never", "0", "0"))
+case("moka_spark_archived_log", archive_only(SPARK), deferrable=True, **spark_job_args("archived", "0", "0"))
+for mode, deferrable in (("sync", False), ("deferred", True)):
     case(
-        f"moka_{engine}_sensor_labels",
+        f"moka_spark_sensor_{mode}",
         MokaJobSensor,
-        engine=engine,
-        label_selector="{{ dag_run.conf['labels'] }}",
+        engine="spark",
+        job_name="{{ dag_run.conf['job'] }}",
         poke_interval=2,
         timeout=300,
-        deferrable=True,
+        deferrable=deferrable,
+    )
+case(
+    "moka_spark_sensor_labels",
+    MokaJobSensor,
+    engine="spark",
+    label_selector="{{ dag_run.conf['labels'] }}",
+    poke_interval=2,
+    timeout=300,
+    deferrable=True,
+)
+with DAG("moka_spark_mapped", schedule=None, catchup=False):
+    unmapped = {key: value for key, value in spark_job_args("", "0", "0").items() if key != "arguments"}
+    MokaSparkOperator.partial(task_id="job", **unmapped).expand(
+        arguments=[["first", "0", "0"], ["second", "0", "0"]]
     )
