@@ -64,7 +64,7 @@ unit: $(BIN)/moka
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/unit tests/migration -q
 
 integration: setup deployment-setup
-	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/integration -q
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/integration tests/deployment -q
 
 # The provider's own tests on the lowest supported Airflow: registration, hooks, a DAG run.
 test-floor: setup
@@ -78,9 +78,11 @@ test-floor: setup
 	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-sync]" \
 	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-deferred]"
 
-# --durations: the end of every run (CI's included) lists the 20 slowest tests.
+# Two pytest-xdist workers, each with its own `moka local`: one runs the real-deployment tests (one
+# xdist group, mostly waiting on jobs) while the other runs the rest. --durations: the end of every
+# run (CI's included) lists the 20 slowest tests.
 test: setup deployment-setup lint
-	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q --durations=20
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q -n 2 --dist loadgroup --durations=20
 	$(MAKE) test-floor
 
 clean:

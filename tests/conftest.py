@@ -1,15 +1,27 @@
-"""Test-session fixtures shared by unit and integration tests."""
+"""Test-session fixtures shared by every test folder: the reference data, and one real `moka local`
+control plane (etcd + kube-apiserver, the local operators and kubelet) for the session.
+
+The hooks under test use the least-privilege kubeconfig that `moka local up` writes (the
+service account bound to the shipped Role), through ``moka`` connections given as
+``AIRFLOW_CONN_*`` environment variables, exactly as a deployment would.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from moka_provider.local import control_plane
+from moka_provider.local.kubeconfig import connection_uri
+from moka_provider.local.paths import StatePaths
 
-pytest_plugins = ["tests.deployment.fixtures"]
+REPO = Path(__file__).resolve().parents[1]
+log = logging.getLogger("moka-local")
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +31,28 @@ def shared_dir() -> Path:
     if not (path / "crds").is_dir():
         pytest.skip(f"shared reference data not found at {path} (set MOKA_SHARED_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def moka_local(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[StatePaths, control_plane.LocalState]]:
+    paths = StatePaths(tmp_path_factory.mktemp("moka-local"))
+    state = control_plane.up(paths, log=log.info)
+    os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(
+        paths.kubeconfig, state.namespace, paths.log_archive, log_server_port=state.log_server_port
+    )
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
+    yield paths, state
+    control_plane.down(paths, log=log.info)
+
+
+@pytest.fixture(scope="session")
+def admin_api(moka_local: tuple[StatePaths, control_plane.LocalState]) -> Iterator[Any]:
+    """A cluster-admin API client, for arranging what Airflow's identity may not (pods, events)."""
+    from kubernetes import config
+
+    paths, _ = moka_local
+    client = config.new_client_from_config(config_file=str(paths.admin_kubeconfig))
+    with client:
+        yield client

@@ -1,15 +1,12 @@
-"""A real `moka local` control plane (etcd + kube-apiserver) for the whole test session.
-
-The hooks under test use the least-privilege kubeconfig that `moka local up` writes (the
-service account bound to the shipped Role), through ``moka`` connections given as
-``AIRFLOW_CONN_*`` environment variables, exactly as a deployment would.
+"""Fixtures and helpers of the integration tests, on the session's `moka local` (``tests/conftest.py``):
+both hooks behind one calling convention, Airflow homes on a once-migrated metadata database,
+``airflow dags test`` runs, the fault proxy, and finding a DAG's jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import shutil
 import signal
@@ -25,36 +22,7 @@ import pytest
 
 from moka_provider.engines.base import Phase
 from moka_provider.engines.registry import adapter_for
-from moka_provider.local import control_plane
 from moka_provider.local.kubeconfig import connection_uri
-from moka_provider.local.paths import StatePaths
-
-log = logging.getLogger("moka-local")
-
-
-@pytest.fixture(scope="session")
-def moka_local(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[StatePaths, control_plane.LocalState]]:
-    paths = StatePaths(tmp_path_factory.mktemp("moka-local"))
-    state = control_plane.up(paths, log=log.info)
-    os.environ["AIRFLOW_CONN_MOKA_DEFAULT"] = connection_uri(
-        paths.kubeconfig, state.namespace, paths.log_archive, log_server_port=state.log_server_port
-    )
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
-    yield paths, state
-    control_plane.down(paths, log=log.info)
-
-
-@pytest.fixture(scope="session")
-def admin_api(moka_local: tuple[StatePaths, control_plane.LocalState]) -> Iterator[Any]:
-    """A cluster-admin API client, for arranging what Airflow's identity may not (pods, events)."""
-    from kubernetes import config
-
-    paths, _ = moka_local
-    client = config.new_client_from_config(config_file=str(paths.admin_kubeconfig))
-    with client:
-        yield client
 
 
 @pytest.fixture

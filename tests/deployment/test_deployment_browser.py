@@ -16,7 +16,7 @@ import pytest
 
 from tests.deployment import stack
 from tests.deployment.browser import chromium, link_buttons, log_in, open_task_details
-from tests.deployment.fixtures import artifacts_dir, jobs_of_run, phase_of, record
+from tests.deployment.conftest import artifacts_dir, jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 
 pytestmark = pytest.mark.integration

@@ -1,10 +1,11 @@
-"""The deployment tests' fixtures, a pytest plugin (registered in ``tests/conftest.py``).
+"""Fixtures of the deployment tests (the ``test_*.py`` modules of this package).
 
-One deployment serves the whole test session: PostgreSQL and the four Airflow processes on a
-``moka`` connection to `moka local` (the ``moka_local`` fixture of ``tests/integration``). The tests
-that use it run last in the session (:func:`pytest_collection_modifyitems`), so it is started once
-and does not idle while other tests run. The quiet-wait test's run (:data:`QUIET_DAG`) is
-triggered as soon as it is up, so that its 8 minutes pass while the other deployment tests run.
+One deployment serves every module here: PostgreSQL and the four Airflow processes on a ``moka``
+connection to the session's `moka local`. It is package-scoped, so it is stopped as soon as this
+package's tests are done rather than idling through the rest of the session, and its tests form
+one ``xdist_group``, so that under pytest-xdist they run in one worker while the other workers
+run the rest of the suite. The quiet-wait test's run (:data:`QUIET_DAG`) is triggered as soon as
+the deployment is up, so that its 8 minutes pass while the other deployment tests run.
 """
 
 from __future__ import annotations
@@ -77,18 +78,25 @@ def report(config: pytest.Config, line: str) -> None:
         reporter.write_line(line)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests that use the deployment after every other test, and the quiet-wait test last
-    of all (the other deployment tests overlap its run)."""
+    """Keep this package's tests together (one xdist worker), with the quiet-wait test last (the
+    other deployment tests overlap its run)."""
+    here = Path(__file__).parent
+    ours = [i for i, item in enumerate(items) if item.path.is_relative_to(here)]
+    if not ours:
+        return
+    mine = [items[i] for i in ours]
+    for item in mine:
+        item.add_marker(pytest.mark.xdist_group("deployment"))
+    mine.sort(key=lambda item: "quiet_run" in getattr(item, "fixturenames", ()))
+    items[ours[0] : ours[-1] + 1] = [
+        *mine,
+        *(item for item in items[ours[0] : ours[-1] + 1] if not item.path.is_relative_to(here)),
+    ]
 
-    def rank(item: pytest.Item) -> int:
-        fixtures = getattr(item, "fixturenames", ())
-        return 2 if "quiet_run" in fixtures else 1 if "deployment" in fixtures else 0
 
-    items.sort(key=rank)
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment(
     moka_local: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[stack.Deployment]:
@@ -118,12 +126,12 @@ def deployment(
         report(request.config, f"\nAirflow deployment: {time.monotonic() - began:.1f} s from start to stop")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rest(deployment: stack.Deployment) -> AirflowRest:
     return AirflowRest(deployment.url, stack.USERNAME, stack.PASSWORD)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def quiet_run(deployment: stack.Deployment, request: pytest.FixtureRequest) -> QuietRun:
     """The run of :data:`QUIET_DAG`, triggered as soon as the deployment was up."""
     return request.config.stash[_QUIET_RUN]

@@ -18,7 +18,7 @@ import pytest
 
 from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.hooks.moka import MokaHook
-from tests.deployment.fixtures import jobs_of_run, phase_of, record
+from tests.deployment.conftest import jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 from tests.deployment.stack import Deployment
 
@@ -155,7 +155,11 @@ def triggerer_evidence(entries: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("dag_id", "task_id", "engine", "deferred", "output"), EXAMPLES)
+@pytest.mark.parametrize(
+    ("dag_id", "task_id", "engine", "deferred", "output"),
+    EXAMPLES,
+    ids=lambda v: v if isinstance(v, str) and v.startswith("moka_") else "",
+)
 def test_example_dag_succeeds_and_its_task_log_has_the_job_output(
     rest: AirflowRest,
     runs: dict[str, str],

@@ -14,7 +14,7 @@ import datetime
 
 import pytest
 
-from tests.deployment.fixtures import QUIET_DAG, QUIET_SECONDS, QuietRun, jobs_of_run, phase_of, record
+from tests.deployment.conftest import QUIET_DAG, QUIET_SECONDS, QuietRun, jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 
 pytestmark = pytest.mark.integration
