@@ -3,8 +3,8 @@
 One deployment serves every module here: PostgreSQL and the four Airflow processes on a ``moka``
 connection to the session's `moka local`. It is package-scoped, so it is stopped as soon as this
 package's tests are done rather than idling through the rest of the session, and its tests form
-one ``xdist_group``, so that under pytest-xdist they run in one worker while the other workers
-run the rest of the suite. The quiet-wait test's run (:data:`QUIET_DAG`) is triggered as soon as
+one ``xdist_group`` (:data:`IN_ONE_WORKER`), so that under pytest-xdist they run in one worker
+while the other workers run the rest of the suite. The quiet-wait test's run (:data:`QUIET_DAG`) is triggered as soon as
 the deployment is up, so that its 8 minutes pass while the other deployment tests run.
 """
 
@@ -78,17 +78,18 @@ def report(config: pytest.Config, line: str) -> None:
         reporter.write_line(line)
 
 
-@pytest.hookimpl(tryfirst=True)
+#: Every test module here carries it: under pytest-xdist (``--dist loadgroup``) they all run in one
+#: worker, on one deployment.
+IN_ONE_WORKER = pytest.mark.xdist_group("deployment")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep this package's tests together (one xdist worker), with the quiet-wait test last (the
-    other deployment tests overlap its run)."""
+    """Run the quiet-wait test after this package's other tests (they overlap its run)."""
     here = Path(__file__).parent
     ours = [i for i, item in enumerate(items) if item.path.is_relative_to(here)]
     if not ours:
         return
     mine = [items[i] for i in ours]
-    for item in mine:
-        item.add_marker(pytest.mark.xdist_group("deployment"))
     mine.sort(key=lambda item: "quiet_run" in getattr(item, "fixturenames", ()))
     items[ours[0] : ours[-1] + 1] = [
         *mine,

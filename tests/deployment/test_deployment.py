@@ -18,11 +18,11 @@ import pytest
 
 from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.hooks.moka import MokaHook
-from tests.deployment.conftest import jobs_of_run, phase_of, record
+from tests.deployment.conftest import IN_ONE_WORKER, jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 from tests.deployment.stack import Deployment
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, IN_ONE_WORKER]
 
 # dag_id, task_id, engine, deferred, what the task log must show (the job's own output included)
 EXAMPLES = [

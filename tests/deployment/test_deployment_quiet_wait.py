@@ -14,10 +14,18 @@ import datetime
 
 import pytest
 
-from tests.deployment.conftest import QUIET_DAG, QUIET_SECONDS, QuietRun, jobs_of_run, phase_of, record
+from tests.deployment.conftest import (
+    IN_ONE_WORKER,
+    QUIET_DAG,
+    QUIET_SECONDS,
+    QuietRun,
+    jobs_of_run,
+    phase_of,
+    record,
+)
 from tests.deployment.rest import AirflowRest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, IN_ONE_WORKER]
 
 
 def seconds_between(start: str, end: str) -> float:
