@@ -79,10 +79,10 @@ test-floor: setup
 	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-deferred]"
 
 # Two pytest-xdist workers, each with its own `moka local`: one runs the real-deployment tests (one
-# xdist group, mostly waiting on jobs) while the other runs the rest. --durations: the end of every
-# run (CI's included) lists the 20 slowest tests.
+# unit of work, mostly waiting on jobs; see tests/conftest.py) while the other runs the rest.
+# --durations: the end of every run (CI's included) lists the 20 slowest tests.
 test: setup deployment-setup lint
-	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q -n 2 --dist loadgroup --durations=20
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q -n 2 --durations=20
 	$(MAKE) test-floor
 
 clean:

@@ -24,6 +24,22 @@ REPO = Path(__file__).resolve().parents[1]
 log = logging.getLogger("moka-local")
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist, the deployment tests (``tests/deployment``, which share one deployment)
+    go to one worker as a single unit of work; every other test goes to whichever worker is free.
+
+    (xdist's own ``--dist loadgroup`` does not group on pytest 9: it renames ``Item._nodeid``,
+    which pytest 9 no longer reads.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DeploymentInOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/deployment" if nodeid.startswith("tests/deployment/") else nodeid
+
+    return DeploymentInOneWorker(config, log)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The project's shared reference data (official CRDs, upstream example manifests)."""

@@ -2,9 +2,8 @@
 
 One deployment serves every module here: PostgreSQL and the four Airflow processes on a ``moka``
 connection to the session's `moka local`. It is package-scoped, so it is stopped as soon as this
-package's tests are done rather than idling through the rest of the session, and its tests form
-one ``xdist_group`` (:data:`IN_ONE_WORKER`), so that under pytest-xdist they run in one worker
-while the other workers run the rest of the suite. The quiet-wait test's run (:data:`QUIET_DAG`) is triggered as soon as
+package's tests are done rather than idling through the rest of the session; under pytest-xdist
+they all run in one worker while the other runs the rest of the suite (``tests/conftest.py``). The quiet-wait test's run (:data:`QUIET_DAG`) is triggered as soon as
 the deployment is up, so that its 8 minutes pass while the other deployment tests run.
 """
 
@@ -76,11 +75,6 @@ def report(config: pytest.Config, line: str) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(line)
-
-
-#: Every test module here carries it: under pytest-xdist (``--dist loadgroup``) they all run in one
-#: worker, on one deployment.
-IN_ONE_WORKER = pytest.mark.xdist_group("deployment")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -18,11 +18,11 @@ import pytest
 
 from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.hooks.moka import MokaHook
-from tests.deployment.conftest import IN_ONE_WORKER, jobs_of_run, phase_of, record
+from tests.deployment.conftest import jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 from tests.deployment.stack import Deployment
 
-pytestmark = [pytest.mark.integration, IN_ONE_WORKER]
+pytestmark = pytest.mark.integration
 
 # dag_id, task_id, engine, deferred, what the task log must show (the job's own output included)
 EXAMPLES = [
@@ -158,7 +158,7 @@ def triggerer_evidence(entries: list[dict[str, Any]]) -> list[str]:
 @pytest.mark.parametrize(
     ("dag_id", "task_id", "engine", "deferred", "output"),
     EXAMPLES,
-    ids=lambda v: v if isinstance(v, str) and v.startswith("moka_") else "",
+    ids=[example[0] for example in EXAMPLES],
 )
 def test_example_dag_succeeds_and_its_task_log_has_the_job_output(
     rest: AirflowRest,

@@ -16,10 +16,10 @@ import pytest
 
 from tests.deployment import stack
 from tests.deployment.browser import chromium, link_buttons, log_in, open_task_details
-from tests.deployment.conftest import IN_ONE_WORKER, artifacts_dir, jobs_of_run, phase_of, record
+from tests.deployment.conftest import artifacts_dir, jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 
-pytestmark = [pytest.mark.integration, IN_ONE_WORKER]
+pytestmark = pytest.mark.integration
 
 SLOW = ("moka_deploy_spark_slow", "spark_slow")
 RAY = ("moka_deploy_ray_job_deferred", "sum_squares")

@@ -15,7 +15,6 @@ import datetime
 import pytest
 
 from tests.deployment.conftest import (
-    IN_ONE_WORKER,
     QUIET_DAG,
     QUIET_SECONDS,
     QuietRun,
@@ -25,7 +24,7 @@ from tests.deployment.conftest import (
 )
 from tests.deployment.rest import AirflowRest
 
-pytestmark = [pytest.mark.integration, IN_ONE_WORKER]
+pytestmark = pytest.mark.integration
 
 
 def seconds_between(start: str, end: str) -> float:
