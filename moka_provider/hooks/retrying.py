@@ -57,6 +57,33 @@ class RetryPolicy:
         }
 
 
+class OutageWait:
+    """While waiting for a job: how long to pause after a look at it failed, past the hook's retries.
+
+    An API server that is away (restarting, overloaded, unreachable) does not end the job, so it
+    does not end the wait either: the waiter backs off (the policy's jittered back-off) and looks
+    again, until the task's own deadline. What retrying cannot mend (401, 403, a missing CRD) is
+    raised.
+    """
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.failures = 0
+
+    def pause_after(self, error: MokaApiError) -> float:
+        if not error.retryable:
+            raise error
+        self.failures += 1
+        return self.policy.pause_after(error, self.failures)
+
+    def recovered(self) -> None:
+        self.failures = 0
+
+    @staticmethod
+    def message(what: str, error: MokaApiError, pause: float) -> str:
+        return f"{what}: {error}; the job is not affected, looking again in {pause:.0f}s"
+
+
 def _is_retryable(error: BaseException) -> bool:
     return isinstance(error, MokaApiError) and error.retryable
 

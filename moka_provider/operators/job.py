@@ -273,6 +273,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
     def _watch(self, context: Context, tracker: JobTracker) -> Outcome:
         from moka_provider.exceptions import MokaApiError
+        from moka_provider.hooks.retrying import OutageWait
 
         job = tracker.job
         namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
@@ -287,7 +288,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
                 self._persist_links(context, tracker.job)
             return outcome
 
-        while True:
+        def look_then_watch() -> Outcome | None:
             # Look first, then watch from there (a job already gone gives a watch nothing to say).
             try:
                 current = self.hook.get(self.adapter.resource, name, namespace)
@@ -307,7 +308,19 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             ):
                 if outcome := took(tracker.observe(event.type, event.object)):
                     return outcome
-            if outcome := tracker.check():
+            return tracker.check()
+
+        outage = OutageWait(self.hook.retry_policy)
+        while True:
+            try:
+                outcome = look_then_watch()
+                outage.recovered()
+            except MokaApiError as error:
+                pause = outage.pause_after(error)
+                self.log.warning(outage.message(self._describe(job), error, pause))
+                time.sleep(pause)
+                outcome = tracker.check()
+            if outcome:
                 return outcome
 
     @property

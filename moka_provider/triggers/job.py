@@ -1,7 +1,8 @@
 """Waiting for a Moka job in the triggerer, so that a deferred task holds no worker slot.
 
 The trigger watches the job's custom resource (one watch per job, resumed after drops and 410
-Gone by the async hook) and fires once with the outcome decided by the same
+Gone by the async hook; an API server away for longer than the hook's retries is waited out until
+the task's deadline) and fires once with the outcome decided by the same
 :class:`~moka_provider.jobs.tracking.JobTracker` the worker uses. What to do with the outcome
 (logs, links, errors, deleting a timed-out job) happens back in the worker, in the operator.
 When a user marks the deferred task failed or clears it, Airflow 3.3+ calls :meth:`on_kill`,
@@ -10,11 +11,15 @@ which deletes the job (unless the task said ``delete_on_kill=False``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from moka_provider.exceptions import MokaApiError
+from moka_provider.hooks.retrying import OutageWait
 
 
 class MokaJobTrigger(BaseTrigger):
@@ -74,29 +79,41 @@ class MokaJobTrigger(BaseTrigger):
         tracker = JobTracker(adapter, placeholder, Deadlines(self.start_by, self.finish_by), self.started_at)
         hook = self._hook()
         outcome = None
+        outage = OutageWait(hook.retry_policy)
         while outcome is None:
-            # Look first, then watch from there: a job deleted (or removed by its TTL) before the
-            # trigger started would give a watch nothing to report.
-            job = await _get_or_none(hook, adapter.resource, self.name, self.namespace)
-            if outcome := tracker.looked_up(job):
-                break
-            assert job is not None
-            watch = hook.watch(
-                adapter.resource,
-                self.namespace,
-                name=self.name,
-                resource_version=job["metadata"]["resourceVersion"],
-                timeout=tracker.seconds_left(),
-            )
-            async with aclosing(watch):  # close the watch's connection before firing
-                async for event in watch:
-                    last = tracker.status
-                    if outcome := tracker.observe(event.type, event.object):
-                        break
-                    if tracker.status != last:
-                        self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
-            outcome = outcome or tracker.check()
+            try:
+                outcome = await self._look_then_watch(hook, adapter, tracker)
+                outage.recovered()
+            except MokaApiError as error:
+                pause = outage.pause_after(error)
+                self.log.warning(outage.message(f"{self.namespace}/{self.name}", error, pause))
+                await asyncio.sleep(pause)
+                outcome = tracker.check()
         yield TriggerEvent(outcome.to_event())
+
+    async def _look_then_watch(self, hook: Any, adapter: Any, tracker: Any) -> Any:
+        """Get the job, then watch it from there until it ends or the watch's time is up."""
+        # Look first: a job deleted (or removed by its TTL) before the trigger started would give
+        # a watch nothing to report.
+        job = await _get_or_none(hook, adapter.resource, self.name, self.namespace)
+        if outcome := tracker.looked_up(job):
+            return outcome
+        assert job is not None
+        watch = hook.watch(
+            adapter.resource,
+            self.namespace,
+            name=self.name,
+            resource_version=job["metadata"]["resourceVersion"],
+            timeout=tracker.seconds_left(),
+        )
+        async with aclosing(watch):  # close the watch's connection before firing
+            async for event in watch:
+                last = tracker.status
+                if outcome := tracker.observe(event.type, event.object):
+                    return outcome
+                if tracker.status != last:
+                    self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
+        return tracker.check()
 
     async def on_kill(self) -> None:
         """The task was marked failed or cleared while deferred: delete its job (Airflow 3.3+)."""
@@ -111,8 +128,6 @@ class MokaJobTrigger(BaseTrigger):
 
 
 async def _get_or_none(hook: Any, resource: Any, name: str, namespace: str) -> dict[str, Any] | None:
-    from moka_provider.exceptions import MokaApiError
-
     try:
         job: dict[str, Any] = await hook.get(resource, name, namespace)
     except MokaApiError as error:

@@ -103,3 +103,32 @@ def test_unreachable_server_fails_after_bounded_attempts(
             SyncOrAsync(style, conn_id="moka_nowhere", retry_policy=FAST).get(SPARK_APPLICATION, "x")
         assert error.value.status is None and error.value.reason == "Unreachable"
         assert "get SparkApplication moka/x failed (Unreachable)" in str(error.value)
+
+
+def test_a_deferred_wait_outlasts_an_api_server_away_longer_than_the_hooks_retries(
+    fault_proxy: Any, existing_app: str
+) -> None:
+    """The trigger's hook gives up on a call after 6 attempts; the trigger itself keeps waiting."""
+    import asyncio
+
+    from moka_provider.triggers.job import MokaJobTrigger
+
+    job = SyncOrAsync("sync").get(SPARK_APPLICATION, existing_app)
+    path = f"GET /apis/sparkoperator.k8s.io/v1beta2/namespaces/moka/sparkapplications/{existing_app}$"
+    fault_proxy.inject(Fault(path, times=8, status=503))
+    trigger = MokaJobTrigger(
+        engine="spark",
+        name=existing_app,
+        namespace=job["metadata"]["namespace"],
+        uid=job["metadata"]["uid"],
+        moka_conn_id="moka_faulty",
+    )
+
+    async def first_event() -> Any:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    payload = asyncio.run(asyncio.wait_for(first_event(), timeout=240))
+    assert payload["verdict"] == "succeeded"  # the pi job ran to its end meanwhile
+    assert fault_proxy.count(path) >= 9  # 6 attempts given up on, then looked again and got through

@@ -15,6 +15,7 @@ from airflow.triggers.base import TriggerEvent
 
 from moka_provider.engines.resources import SPARK_APPLICATION, CustomResource
 from moka_provider.exceptions import MokaApiError
+from moka_provider.hooks.retrying import RetryPolicy
 from moka_provider.hooks.watching import WatchEvent
 from moka_provider.triggers.job import MokaJobTrigger
 
@@ -58,12 +59,17 @@ class FakeAsyncHook:
         self.closed = 0
         self.deleted: list[tuple[CustomResource, str, str | None]] = []
         self.get_error: MokaApiError | None = None
+        self.outage = 0  # the next gets that fail as an unreachable API server
+        self.retry_policy = RetryPolicy(initial_wait=0.001, max_wait=0.01)
 
     async def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
         self.gets.append((resource, name, namespace))
         await asyncio.sleep(0)
         if self.get_error is not None:
             raise self.get_error
+        if self.outage:
+            self.outage -= 1
+            raise MokaApiError(f"get {resource.describe(namespace, name)}", None, "Unreachable", "refused")
         if self.current is None or self.current["metadata"]["name"] != name:
             raise MokaApiError(f"get {resource.describe(namespace, name)}", 404, "NotFound", "not found")
         return copy.deepcopy(self.current)
@@ -352,6 +358,27 @@ async def test_api_errors_other_than_not_found_propagate(monkeypatch: pytest.Mon
 
     assert raised.value.status == 403
     assert hook.watches == []
+
+
+async def test_an_api_server_away_longer_than_the_hooks_retries_is_waited_out(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    hook = FakeAsyncHook(spark_job("COMPLETED"))
+    hook.outage = 12  # each failed get stands for a call the hook already retried and gave up on
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
+    assert len(hook.gets) == 13
+
+
+async def test_an_outage_past_the_deadline_ends_in_the_timeout(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeAsyncHook(spark_job("RUNNING"))
+    hook.outage = 1_000_000
+
+    payload = await first_event(trigger(finish_by=time.time() + 0.3), hook, monkeypatch)
+
+    assert payload["verdict"] == "timeout"
 
 
 # --- on_kill --------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from airflow.serialization.serialized_objects import DagSerialization
 from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError, MokaJobSpecError
 from moka_provider.hooks.connection_settings import MokaSettings
+from moka_provider.hooks.retrying import RetryPolicy
 from moka_provider.hooks.watching import WatchEvent
 from moka_provider.jobs.tracking import Deadlines, JobTracker, Verdict
 from moka_provider.operators.spark import MokaSparkOperator
@@ -337,11 +338,16 @@ class FakeHook:
         self.batches = list(batches)
         self.gets = 0
         self.watches: list[dict[str, Any]] = []
+        self.outage = 0  # the next gets that fail as an unreachable API server
+        self.retry_policy = RetryPolicy(initial_wait=0.001, max_wait=0.01)
 
     def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
         self.gets += 1
         if self.gets > 10:
             raise RuntimeError("still waiting after 10 looks at the job")
+        if self.outage:
+            self.outage -= 1
+            raise MokaApiError(f"get {resource.describe(namespace, name)}", 503, "ServiceUnavailable", "busy")
         if self.current is None:
             raise MokaApiError(f"get {resource.describe(namespace, name)}", 404, "NotFound", "not found")
         return copy.deepcopy(self.current)
@@ -389,6 +395,16 @@ def test_worker_wait_gets_the_job_then_watches_from_its_resource_version(monkeyp
     assert hook.gets == 1
     assert [watch["resource_version"] for watch in hook.watches] == ["5"]
     assert persisted == ["RUNNING", "COMPLETED"]  # links stored on each change of state
+
+
+def test_worker_wait_outlasts_an_api_server_that_is_away(monkeypatch: pytest.MonkeyPatch):
+    hook = FakeHook(spark_job("COMPLETED", version="7"))
+    hook.outage = 4  # each failed get stands for a call the hook already retried and gave up on
+
+    outcome, _ = worker_wait(hook, spark_job("RUNNING"), monkeypatch)
+
+    assert outcome.verdict is Verdict.SUCCEEDED
+    assert hook.gets == 5
 
 
 def test_worker_wait_ends_at_once_for_a_job_that_already_ended(monkeypatch: pytest.MonkeyPatch):
