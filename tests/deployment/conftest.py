@@ -29,8 +29,6 @@ from tests.deployment.rest import AirflowRest
 #: The example DAGs (``dags_examples/``) and the test DAGs (``tests/deployment/dags/``).
 EXAMPLE_DAGS = ("moka_spark_pi", "moka_flink_wordcount", "moka_ray_job", "moka_hook_roundtrip")
 TEST_DAGS = (
-    "moka_deploy_spark_pi_sync",
-    "moka_deploy_flink_wordcount_sync",
     "moka_deploy_ray_job_deferred",
     "moka_deploy_spark_slow",
     "moka_deploy_spark_retry",

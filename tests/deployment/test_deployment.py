@@ -47,9 +47,6 @@ EXAMPLES = [
         False,
         ("created RayJob moka/sum-squares-", "sum of squares below 8 is 140 (computed by 8 Ray tasks)"),
     ),
-    ("moka_deploy_spark_pi_sync", "spark_pi", "spark", False, ("Pi is roughly",)),
-    ("moka_deploy_flink_wordcount_sync", "word_count", "flink", False, ("word count done",)),
-    ("moka_deploy_ray_job_deferred", "sum_squares", "ray", True, ("sum of squares below 4 is 14",)),
 ]
 CRASH = ("moka_deploy_spark_retry", "spark_retry")
 KILL = ("moka_deploy_spark_slow", "spark_slow")

@@ -241,9 +241,14 @@ def clean(hook: SyncOrAsync, engine: str, dag_id: str) -> None:
         hook.delete(adapter_for(engine).resource, job["metadata"]["name"], missing_ok=True)
 
 
-def xcom_of(output: str) -> dict[str, Any]:
-    line = next(line for line in output.splitlines() if "MOKA_XCOM=" in line)
-    return json.loads(line.split("MOKA_XCOM=", 1)[1])
+def xcom_of(output: str, task_id: str = "job") -> dict[str, Any]:
+    """The XCom of the Moka task ``task_id``, as the DAG's report task printed it."""
+    for line in output.splitlines():
+        if "MOKA_XCOM=" in line:
+            values: dict[str, Any] = json.loads(line.split("MOKA_XCOM=", 1)[1])
+            if values.get("task") == task_id:
+                return values
+    raise AssertionError(f"no XCom of task {task_id} in: {output[-3000:]}")
 
 
 def wait_for(what: str, check: Any, timeout: float = 180) -> Any:

@@ -25,6 +25,7 @@ import pytest
 from moka_provider.engines.base import EngineAdapter, Phase
 from moka_provider.engines.registry import adapter_for
 from moka_provider.exceptions import MokaApiError
+from moka_provider.jobs.identity import label_value
 from tests.conftest import REPO
 from tests.integration.conftest import (
     AIRFLOW,
@@ -94,35 +95,57 @@ def own_job(engine: str, message: str, seconds: str, code: str) -> tuple[EngineA
 # -- the matrix -------------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def _outcome_runs() -> dict[str, str]:
+    return {}
+
+
+@pytest.fixture
+def outcomes(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, _outcome_runs: dict[str, str]
+) -> str:
+    """The output of the engine's ``moka_<engine>_outcomes`` run (a job that succeeds and one that
+    fails, each in the worker and deferred: four tasks of one run), run once per engine."""
+    if engine not in _outcome_runs:
+        dag_id = f"moka_{engine}_outcomes"
+        clean(hook, engine, dag_id)
+        _outcome_runs[engine] = run_dag(airflow_env, dag_id, succeed=False, timeout=600)
+    return _outcome_runs[engine]
+
+
+def jobs_of_task(hook: SyncOrAsync, engine: str, task_id: str) -> list[dict[str, Any]]:
+    jobs = jobs_of(hook, engine, f"moka_{engine}_outcomes")
+    return [job for job in jobs if job["metadata"]["labels"]["moka.dev/task-id"] == label_value(task_id)]
+
+
 @pytest.mark.parametrize("mode", ["sync", "deferred"])
 def test_a_job_succeeds_with_its_log_links_and_xcom(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, mode: str
+    outcomes: str, hook: SyncOrAsync, engine: str, mode: str
 ) -> None:
     from tests.integration.dags.moka_engine_cases import ENGINES as CASES
 
-    dag_id = f"moka_{engine}_ok_{mode}"
-    clean(hook, engine, dag_id)
-    output = run_dag(airflow_env, dag_id)
-    assert "script says: hello" in output  # the job's own output ("{{ params.message }}" rendered)
-    result = xcom_of(output)["result"]
+    task_id = f"ok_{mode}"
+    assert f"script says: hello-{mode}" in outcomes  # the job's own output ("{{ params.message }}" rendered)
+    xcom = xcom_of(outcomes, task_id)
+    result = xcom["result"]
     assert result["engine"] == engine and result["attempt"] == 1 and result["duration_seconds"] > 0
-    assert xcom_of(output)["_link_MokaUILink"] == (
-        f"https://moka.test/{engine}/{result['namespace']}/{result['name']}"
-    )
-    assert "script says: hello" in served_log(xcom_of(output)["_link_JobLogLink"])  # the engine's log pod
-    jobs = jobs_of(hook, engine, dag_id)
+    assert xcom["_link_MokaUILink"] == f"https://moka.test/{engine}/{result['namespace']}/{result['name']}"
+    assert f"script says: hello-{mode}" in served_log(xcom["_link_JobLogLink"])  # the engine's log pod
+    jobs = jobs_of_task(hook, engine, task_id)
     if CASES[engine][0].DELETE_AFTER_SUCCESS:
         assert jobs == []  # a finished Flink job holds no JobManager
-        assert f"deleted {adapter_for(engine).resource.kind}" in output
+        assert (
+            f"deleted {adapter_for(engine).resource.kind} {result['namespace']}/{result['name']}" in outcomes
+        )
     else:
         [job] = jobs
         assert job["metadata"]["uid"] == result["uid"] and phase(engine, job) is Phase.SUCCEEDED
     if engine == "flink":
-        assert result["job_id"] and xcom_of(output)["_link_FlinkDashboardLink"].endswith(result["job_id"])
+        assert result["job_id"] and xcom["_link_FlinkDashboardLink"].endswith(result["job_id"])
     if engine == "ray":
-        assert xcom_of(output)["_link_RayDashboardLink"].endswith(f"/#/jobs/{result['job_id']}")
+        assert xcom["_link_RayDashboardLink"].endswith(f"/#/jobs/{result['job_id']}")
     if engine == "spark":
-        assert_spark_result(job, xcom_of(output), mode, output)
+        assert_spark_result(job, xcom, mode, outcomes)
 
 
 def served_log(url: str) -> str:
@@ -144,10 +167,10 @@ def served_log(url: str) -> str:
 
 
 def assert_spark_result(job: dict[str, Any], xcom: dict[str, Any], mode: str, output: str) -> None:
-    """The Spark task's result, History Server link and served driver log."""
+    """The Spark task's result, History Server link and driver log."""
     result = xcom["result"]
     name, namespace = job["metadata"]["name"], job["metadata"]["namespace"]
-    assert job["spec"]["arguments"] == ["hello", "0", "0"]  # "{{ params.message }}" rendered
+    assert job["spec"]["arguments"] == [f"hello-{mode}", "0", "0"]  # "{{ params.message }}" rendered
     assert job["metadata"]["annotations"]["moka.dev/run-id"].startswith("manual__")
     assert result["state"] == "COMPLETED"
     assert result["spark_application_id"] == job["status"]["sparkApplicationId"]
@@ -155,22 +178,20 @@ def assert_spark_result(job: dict[str, Any], xcom: dict[str, Any], mode: str, ou
     assert xcom["_link_SparkUILink"] == history == result["links"]["spark_ui"]
     assert xcom["_link_JobLogLink"].endswith(f"/{namespace}/{name}-driver.log")
     if mode == "deferred":
-        assert "log of SparkApplication" in output  # fetched on completion, not streamed
+        assert f"log of SparkApplication {namespace}/{name}" in output  # fetched on completion
 
 
 @pytest.mark.parametrize("mode", ["sync", "deferred"])
 def test_a_failed_job_fails_the_task_with_the_reason_and_the_log(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, mode: str
+    outcomes: str, hook: SyncOrAsync, engine: str, mode: str
 ) -> None:
-    dag_id = f"moka_{engine}_fail_{mode}"
-    clean(hook, engine, dag_id)
-    output = run_dag(airflow_env, dag_id, succeed=False)
-    [job] = jobs_of(hook, engine, dag_id)  # kept for its logs
+    [job] = jobs_of_task(hook, engine, f"fail_{mode}")  # kept for its logs
     status = adapter_for(engine).status(job)
     assert status.phase is Phase.FAILED and status.message
-    assert f"failed ({status.state}): {status.message.splitlines()[0]}" in output
-    assert "script fails on purpose with exit code 3" in output  # the job's log, in the task log
-    assert " lines of the log (" in output  # and its last lines in the error (Flink's end in a stack trace)
+    name = f"{job['metadata']['namespace']}/{job['metadata']['name']}"
+    assert f"{name} failed ({status.state}): {status.message.splitlines()[0]}" in outcomes
+    assert "script fails on purpose with exit code 3" in outcomes  # the job's log, in the task log
+    assert " lines of the log (" in outcomes  # and its last lines in the error (Flink's end in a stack trace)
 
 
 # -- one code path whatever the engine: run for Spark --------------------------------------------

@@ -1,8 +1,6 @@
 """DAGs of the deployment tests, next to the example DAGs (``dags_examples/``) in the same Airflow.
 
-- ``moka_deploy_spark_pi_sync`` / ``moka_deploy_flink_wordcount_sync`` / ``moka_deploy_ray_job_deferred``:
-  the example DAGs' jobs in the other waiting mode (the examples wait deferred for Spark and Flink,
-  in the worker for Ray).
+- ``moka_deploy_ray_job_deferred``: the Ray example's job, deferred (the example waits in the worker).
 - ``moka_deploy_spark_slow``: a deferred PySpark job whose driver sleeps ``params.seconds`` first,
   so a test (and a browser) sees it RUNNING; a later try of the task (after a clear) sleeps
   ``params.seconds_later``.
@@ -22,7 +20,6 @@ from typing import Any
 from airflow.sdk import DAG
 
 from moka_provider.local.controllers.base import LEFT_ALONE_LABEL
-from moka_provider.operators.flink import MokaFlinkOperator
 from moka_provider.operators.ray import MokaRayOperator
 from moka_provider.operators.spark import MokaSparkOperator
 
@@ -33,20 +30,6 @@ SPARK: dict[str, Any] = {
     "executors": {"instances": 1, "cores": 1, "memory": "512m"},
     "start_timeout": 300,
 }
-
-with DAG("moka_deploy_spark_pi_sync", schedule=None, catchup=False, tags=["moka", "test"]):
-    MokaSparkOperator(task_id="spark_pi", arguments=["2"], deferrable=False, **SPARK)
-
-with DAG("moka_deploy_flink_wordcount_sync", schedule=None, catchup=False, tags=["moka", "test"]):
-    MokaFlinkOperator(
-        task_id="word_count",
-        python_file=str(WORKLOADS / "pyflink_wordcount.py"),
-        parallelism=1,
-        job_manager={"cpu": 1, "memory": "1024m"},
-        task_manager={"cpu": 1, "memory": "1024m"},
-        deferrable=False,
-        start_timeout=300,
-    )
 
 with DAG("moka_deploy_ray_job_deferred", schedule=None, catchup=False, tags=["moka", "test"]):
     MokaRayOperator(

@@ -2,7 +2,7 @@
 
 Every case runs the same driver program (``workloads/script.py``; for Flink ``flink_script.py``,
 which first runs a tiny batch job) with a message, a number of seconds to wait and an exit code,
-through the engine's operator. ``report_job`` prints the task's XCom as a ``MOKA_XCOM=`` line.
+through the engine's operator. ``report_job`` prints a task's XCom as a ``MOKA_XCOM=`` line.
 """
 
 from __future__ import annotations
@@ -79,28 +79,35 @@ def archive_only(operator: type[MokaJobOperator]) -> type[MokaJobOperator]:
     return ConcludeAfterDeletion
 
 
-@task
-def report_job(ti: Any = None) -> None:
-    keys = [key for key in ti.task.dag.get_task("job").operator_extra_links]
-    values = {link.xcom_key: ti.xcom_pull(task_ids="job", key=link.xcom_key) for link in keys}
-    values["result"] = ti.xcom_pull(task_ids="job")
-    print("MOKA_XCOM=" + json.dumps(values, default=str))
+def report_job(task_id: str) -> Any:
+    """A task printing the XCom of the Moka task ``task_id`` (its result and link URLs)."""
+
+    @task(task_id=f"report_{task_id}")
+    def report(ti: Any = None) -> None:
+        keys = [key for key in ti.task.dag.get_task(task_id).operator_extra_links]
+        values = {link.xcom_key: ti.xcom_pull(task_ids=task_id, key=link.xcom_key) for link in keys}
+        values["task"], values["result"] = task_id, ti.xcom_pull(task_ids=task_id)
+        print("MOKA_XCOM=" + json.dumps(values, default=str))
+
+    return report()
 
 
 def case(dag_id: str, operator: type[Any], **kwargs: Any) -> None:
     with DAG(dag_id, schedule=None, catchup=False, params={"message": "hello"}):
-        operator(task_id="job", **kwargs) >> report_job()
+        operator(task_id="job", **kwargs) >> report_job("job")
 
 
+# Success and failure, in the worker and deferred: four independent tasks of one run per engine.
 for engine, (operator, job) in ENGINES.items():
-    for mode, deferrable in (("sync", False), ("deferred", True)):
-        case(
-            f"moka_{engine}_ok_{mode}",
-            operator,
-            deferrable=deferrable,
-            **job("{{ params.message }}", "0", "0"),
-        )
-        case(f"moka_{engine}_fail_{mode}", operator, deferrable=deferrable, **job("doomed", "0", "3"))
+    with DAG(f"moka_{engine}_outcomes", schedule=None, catchup=False, params={"message": "hello"}):
+        for mode, deferrable in (("sync", False), ("deferred", True)):
+            ok = operator(
+                task_id=f"ok_{mode}",
+                deferrable=deferrable,
+                **job(f"{{{{ params.message }}}}-{mode}", "0", "0"),
+            )
+            ok >> report_job(f"ok_{mode}")
+            operator(task_id=f"fail_{mode}", deferrable=deferrable, **job(f"doomed-{mode}", "0", "3"))
 
 # What does not depend on the engine (adoption, kill, deadlines, the log archive, the sensor, mapped
 # tasks) runs once, with Spark: the lifecycle is one code path over the engine adapters.
