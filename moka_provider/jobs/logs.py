@@ -60,7 +60,9 @@ class LogFollower:
     """Copies a pod's log to ``emit`` line by line from a background thread while a job runs.
 
     The pod may not exist yet, or its container not have started: the follower retries until
-    stopped. After a dropped stream it reconnects and skips the lines it already passed on.
+    stopped. After a dropped stream it reconnects and skips the lines it already passed on. When
+    stopped, it reads the complete log once more and passes on what the stream had not: the pod
+    may have ended between two attempts, or its stream been too slow on a busy machine.
     """
 
     def __init__(self, hook: Any, pod: str, namespace: str, emit: Callable[[str], None]) -> None:
@@ -71,6 +73,8 @@ class LogFollower:
         self.count = 0
         self.tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False  # set when stop() takes over: the thread passes nothing on after it
         self._thread = threading.Thread(target=self._run, name=f"moka-log-{pod}", daemon=True)
 
     def start(self) -> LogFollower:
@@ -78,9 +82,20 @@ class LogFollower:
         return self
 
     def stop(self, drain_seconds: float = 10.0) -> None:
-        """Stop following; wait up to ``drain_seconds`` for the stream of an ended pod to finish."""
+        """Stop following: wait up to ``drain_seconds`` for the stream of an ended pod to finish,
+        then pass on the lines of the complete log that the stream did not."""
         self._stop.set()
         self._thread.join(drain_seconds)
+        with self._lock:
+            self._closed = True
+        try:
+            complete = list(self.hook.read_pod_log(self.pod, self.namespace))
+        except MokaApiError as error:
+            if not (error.not_found or error.status == 400):
+                self.emit(f"(reading the rest of the log of {self.pod} failed: {error.message})")
+            return
+        for line in complete[self.count :]:
+            self._pass_on(line)
 
     def _run(self) -> None:
         while True:
@@ -100,6 +115,12 @@ class LogFollower:
             seen += 1
             if seen <= self.count:
                 continue
-            self.count += 1
-            self.tail.append(line)
-            self.emit(line)
+            with self._lock:
+                if self._closed:
+                    return
+                self._pass_on(line)
+
+    def _pass_on(self, line: str) -> None:
+        self.count += 1
+        self.tail.append(line)
+        self.emit(line)

@@ -190,7 +190,7 @@ def test_follower_skips_lines_already_passed_after_a_reconnect():
     assert follower.count == 30
     notes = [line for line in emitted if not line.startswith("line ")]
     assert len(notes) == 2 and all("interrupted" in note and "pi-driver" in note for note in notes)
-    assert set(hook.follow) == {True}
+    assert hook.follow[:-1] == [True] * (len(hook.follow) - 1) and hook.follow[-1] is False  # stop's read
 
 
 def test_follower_keeps_the_last_lines_for_the_error_message():
@@ -231,3 +231,47 @@ def test_stop_ends_the_thread():
     follower, _ = follow_until(hook, lambda f: f.count >= 1)
 
     assert not follower._thread.is_alive()
+
+
+def test_stop_passes_on_what_a_pod_that_ended_between_two_attempts_said():
+    """No follow stream ever got through (the pod started and ended while the follower waited to
+    try again); the job is over: stop reads the complete log."""
+
+    class EndedBetweenAttempts(StreamingHook):
+        def read_pod_log(self, pod: str, namespace: str, *, follow: bool = False) -> Iterator[str]:
+            self.follow.append(follow)
+            return not_found() if follow else whole(4)()
+
+    hook = EndedBetweenAttempts([])
+    emitted: list[str] = []
+    follower = LogFollower(hook, "pi-driver", "moka", emitted.append).start()
+    while len(hook.follow) < 2:
+        time.sleep(0.001)
+
+    follower.stop(drain_seconds=5)
+
+    assert emitted == lines(4)
+    assert follower.count == 4
+
+
+def test_stop_passes_on_only_the_lines_the_stream_had_not():
+    def slow_after(count: int) -> Callable[[], Iterator[str]]:
+        def stream() -> Iterator[str]:
+            yield from lines(count)
+            time.sleep(3)  # a stream too slow to finish within the drain time
+            yield from lines(10)[count:]
+
+        return stream
+
+    hook = StreamingHook([slow_after(3)])
+    emitted: list[str] = []
+    follower = LogFollower(hook, "pi-driver", "moka", emitted.append).start()
+    while follower.count < 3:
+        time.sleep(0.001)
+
+    hook.streams = [whole(10)]
+    follower.stop(drain_seconds=0.1)
+    assert emitted == lines(10)  # all of it, by the time stop returns
+
+    time.sleep(3.2)  # the slow stream goes on, but passes nothing on any more
+    assert emitted == lines(10)
