@@ -75,8 +75,7 @@ test-floor: setup
 	MOKA_SHARED_DIR=$(SHARED) $(FLOOR_VENV)/bin/pytest -q tests/unit \
 	  tests/integration/test_airflow.py tests/integration/test_hook_objects.py tests/integration/test_access.py \
 	  tests/integration/test_monarch_operators.py \
-	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-sync]" \
-	  "tests/integration/test_job_operators.py::test_a_job_succeeds_with_its_log_links_and_xcom[spark-deferred]"
+	  "tests/integration/test_job_operators.py::test_jobs_succeed_and_fail_in_the_worker_and_deferred[spark]"
 
 # Two pytest-xdist workers, each with its own `moka local`: one runs the real-deployment tests (one
 # unit of work, mostly waiting on jobs; see tests/conftest.py) while the other runs the rest.

@@ -95,38 +95,36 @@ def own_job(engine: str, message: str, seconds: str, code: str) -> tuple[EngineA
 # -- the matrix -------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _outcome_runs() -> dict[str, str]:
-    return {}
-
-
-@pytest.fixture
-def outcomes(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, _outcome_runs: dict[str, str]
-) -> str:
-    """The output of the engine's ``moka_<engine>_outcomes`` run (a job that succeeds and one that
-    fails, each in the worker and deferred: four tasks of one run), run once per engine."""
-    if engine not in _outcome_runs:
-        dag_id = f"moka_{engine}_outcomes"
-        clean(hook, engine, dag_id)
-        _outcome_runs[engine] = run_dag(airflow_env, dag_id, succeed=False, timeout=600)
-    return _outcome_runs[engine]
-
-
 def jobs_of_task(hook: SyncOrAsync, engine: str, task_id: str) -> list[dict[str, Any]]:
     jobs = jobs_of(hook, engine, f"moka_{engine}_outcomes")
     return [job for job in jobs if job["metadata"]["labels"]["moka.dev/task-id"] == label_value(task_id)]
 
 
-@pytest.mark.parametrize("mode", ["sync", "deferred"])
-def test_a_job_succeeds_with_its_log_links_and_xcom(
-    outcomes: str, hook: SyncOrAsync, engine: str, mode: str
+def test_jobs_succeed_and_fail_in_the_worker_and_deferred(
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str
 ) -> None:
+    """One run of ``moka_<engine>_outcomes``: a job that succeeds and one that fails, each waited
+    for in the worker and deferred (four independent tasks); every case is checked and reported."""
+    dag_id = f"moka_{engine}_outcomes"
+    clean(hook, engine, dag_id)
+    output = run_dag(airflow_env, dag_id, succeed=False, timeout=600)
+    problems = []
+    for mode in ("sync", "deferred"):
+        for check in (assert_succeeded, assert_failed):
+            try:
+                check(output, hook, engine, mode)
+            except AssertionError as error:
+                problems.append(f"{check.__name__}, {mode}: {error}")
+    assert not problems, "\n".join(problems)
+
+
+def assert_succeeded(output: str, hook: SyncOrAsync, engine: str, mode: str) -> None:
+    """The job succeeded: its output in the task log, its result and links in XCom, its log served."""
     from tests.integration.dags.moka_engine_cases import ENGINES as CASES
 
     task_id = f"ok_{mode}"
-    assert f"script says: hello-{mode}" in outcomes  # the job's own output ("{{ params.message }}" rendered)
-    xcom = xcom_of(outcomes, task_id)
+    assert f"script says: hello-{mode}" in output  # the job's own output ("{{ params.message }}" rendered)
+    xcom = xcom_of(output, task_id)
     result = xcom["result"]
     assert result["engine"] == engine and result["attempt"] == 1 and result["duration_seconds"] > 0
     assert xcom["_link_MokaUILink"] == f"https://moka.test/{engine}/{result['namespace']}/{result['name']}"
@@ -134,9 +132,7 @@ def test_a_job_succeeds_with_its_log_links_and_xcom(
     jobs = jobs_of_task(hook, engine, task_id)
     if CASES[engine][0].DELETE_AFTER_SUCCESS:
         assert jobs == []  # a finished Flink job holds no JobManager
-        assert (
-            f"deleted {adapter_for(engine).resource.kind} {result['namespace']}/{result['name']}" in outcomes
-        )
+        assert f"deleted {adapter_for(engine).resource.kind} {result['namespace']}/{result['name']}" in output
     else:
         [job] = jobs
         assert job["metadata"]["uid"] == result["uid"] and phase(engine, job) is Phase.SUCCEEDED
@@ -145,7 +141,18 @@ def test_a_job_succeeds_with_its_log_links_and_xcom(
     if engine == "ray":
         assert xcom["_link_RayDashboardLink"].endswith(f"/#/jobs/{result['job_id']}")
     if engine == "spark":
-        assert_spark_result(job, xcom, mode, outcomes)
+        assert_spark_result(job, xcom, mode, output)
+
+
+def assert_failed(output: str, hook: SyncOrAsync, engine: str, mode: str) -> None:
+    """The job failed: the task failed with the operator's reason and the end of the job's log."""
+    [job] = jobs_of_task(hook, engine, f"fail_{mode}")  # kept for its logs
+    status = adapter_for(engine).status(job)
+    assert status.phase is Phase.FAILED and status.message
+    name = f"{job['metadata']['namespace']}/{job['metadata']['name']}"
+    assert f"{name} failed ({status.state}): {status.message.splitlines()[0]}" in output
+    assert "script fails on purpose with exit code 3" in output  # the job's log, in the task log
+    assert " lines of the log (" in output  # and its last lines in the error (Flink's end in a stack trace)
 
 
 def served_log(url: str) -> str:
@@ -179,19 +186,6 @@ def assert_spark_result(job: dict[str, Any], xcom: dict[str, Any], mode: str, ou
     assert xcom["_link_JobLogLink"].endswith(f"/{namespace}/{name}-driver.log")
     if mode == "deferred":
         assert f"log of SparkApplication {namespace}/{name}" in output  # fetched on completion
-
-
-@pytest.mark.parametrize("mode", ["sync", "deferred"])
-def test_a_failed_job_fails_the_task_with_the_reason_and_the_log(
-    outcomes: str, hook: SyncOrAsync, engine: str, mode: str
-) -> None:
-    [job] = jobs_of_task(hook, engine, f"fail_{mode}")  # kept for its logs
-    status = adapter_for(engine).status(job)
-    assert status.phase is Phase.FAILED and status.message
-    name = f"{job['metadata']['namespace']}/{job['metadata']['name']}"
-    assert f"{name} failed ({status.state}): {status.message.splitlines()[0]}" in outcomes
-    assert "script fails on purpose with exit code 3" in outcomes  # the job's log, in the task log
-    assert " lines of the log (" in outcomes  # and its last lines in the error (Flink's end in a stack trace)
 
 
 # -- one code path whatever the engine: run for Spark --------------------------------------------
