@@ -9,7 +9,7 @@ engine's own business (``engines/spark_spec.py``, ...): the operators call that 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -32,11 +32,17 @@ class Phase(StrEnum):
 
 @dataclass(frozen=True)
 class JobStatus:
-    """A job's phase, the operator's own state name, and its message (an error, for a failure)."""
+    """A job's phase, the operator's own state name, and its message (an error, for a failure).
+
+    ``trouble`` marks a job that is not over but reports an error its operator keeps retrying (a
+    JobManager in a crash loop, a deployment that failed before it ever ran): the operator may
+    still recover, so the task waits, but only for its ``error_grace``.
+    """
 
     phase: Phase
     state: str
     message: str | None = None
+    trouble: bool = False
 
 
 class EngineAdapter(ABC):
@@ -78,3 +84,18 @@ class EngineAdapter(ABC):
     @abstractmethod
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         """Engine-specific facts for the task's XCom (application id, executor count, ...)."""
+
+    #: Event reasons with which the operator records that a job ended, and the phase each means.
+    end_event_reasons: ClassVar[Mapping[str, Phase]] = {}
+
+    def status_from_events(self, events: Sequence[Mapping[str, Any]]) -> JobStatus | None:
+        """How the job ended by the operator's Events about it (oldest first), if they say.
+
+        Used when a job is found deleted: an operator that removes finished jobs (a TTL) leaves its
+        Events behind, which the API server keeps for an hour by default.
+        """
+        for event in reversed(events):
+            phase = self.end_event_reasons.get(event.get("reason") or "")
+            if phase is not None:
+                return JobStatus(phase, str(event["reason"]), event.get("message") or None)
+        return None

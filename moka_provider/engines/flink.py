@@ -3,25 +3,38 @@
 The flink-kubernetes-operator reports a job in ``status.jobStatus.state`` (Flink's own job states)
 and the resource in ``status.lifecycleState``; ``status.error`` holds the last error, usually as
 JSON (a serialized ``FlinkResourceException``: ``type``, ``message``, ``throwableList``...).
-Phases (DESIGN.md section 3), decided in this order:
+Phases, decided in this order (read from flink-kubernetes-operator 6e9caeb):
 
 =====================================================  =========================================
-``jobStatus.state``                                    phase
+status                                                 phase
 =====================================================  =========================================
-``FINISHED``                                           SUCCEEDED, whatever else the status says
-                                                       (its JobManager is removed after a TTL,
-                                                       turning ``jobManagerDeploymentStatus``
-                                                       ``MISSING``: that is not a failure)
-``FAILED``, ``CANCELED``; or ``lifecycleState FAILED``  FAILED, the message from ``status.error``
-``RUNNING``, ``RESTARTING``, ``FAILING``,              RUNNING: the job was scheduled and is
-``CANCELLING``                                         executing or recovering
-``CREATED``, ``INITIALIZING``, ``RECONCILING``,        PENDING: not executing yet (or suspended)
+``jobStatus.state FINISHED``                           SUCCEEDED, whatever else the status says
+                                                       (a finished batch job's JobManager may be
+                                                       removed, turning ``jobManagerDeployment
+                                                       Status`` ``MISSING``: not a failure)
+``jobStatus.state FAILED``, ``CANCELED``               FAILED, the message from ``status.error``
+``lifecycleState FAILED`` before the first deployment  PENDING *in trouble*: the operator retries
+(``reconciliationStatus.lastReconciledSpec`` unset),   (``CommonStatus.getLifecycleState`` says
+not a ``ValidationException``                          FAILED whenever ``error`` is set before
+                                                       the first deployment)
+``lifecycleState FAILED`` otherwise                    FAILED (the job failed, or its JobManager
+                                                       cannot be restored without a person)
+``jobManagerDeploymentStatus ERROR``; ``MISSING`` with  PENDING (RUNNING if the job runs) *in
+an error after the first deployment                    trouble*: ``AbstractFlinkDeploymentObserver
+                                                       .observeJmDeployment`` turns a pod's
+                                                       CrashLoopBackOff, ImagePullBackOff,
+                                                       ErrImagePull, OOMKilled... into ERROR,
+                                                       ``jobStatus RECONCILING`` and ``error``,
+                                                       and retries without end; ``lifecycleState``
+                                                       stays DEPLOYED
+``jobStatus.state RUNNING``, ``RESTARTING``,           RUNNING
+``FAILING``, ``CANCELLING``
+``CREATED``, ``INITIALIZING``, ``RECONCILING``,        PENDING
 ``SUSPENDED``, none yet, anything new
 =====================================================  =========================================
 
-A ``READY`` JobManager says nothing about the job (a batch job's JobManager stays up after the
-job finished), so ``jobManagerDeploymentStatus`` never decides a phase; an ``ERROR`` one is
-retried by the operator and stays pending until ``lifecycleState`` turns ``FAILED``.
+A job *in trouble* may still recover (a crash loop that ends, a transient deploy error), so the
+task waits for it, but only for its ``error_grace``; then it fails with the operator's error.
 
 **Log pods.** The operator runs a FlinkDeployment's JobManager as a Deployment named after the
 resource, so its pod's name ends in generated ReplicaSet and pod suffixes that the status does not
@@ -47,6 +60,8 @@ from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 
 _RUNNING_STATES = frozenset({"RUNNING", "RESTARTING", "FAILING", "CANCELLING"})
 _FAILED_STATES = frozenset({"FAILED", "CANCELED"})
+#: The exception the operator records for a spec it refuses (``exception/ValidationException``).
+_VALIDATION_ERROR = "ValidationException"
 #: The flink-kubernetes-operator's limit on a FlinkDeployment's name (its cluster id).
 MAX_DEPLOYMENT_NAME_LENGTH = 45
 
@@ -61,11 +76,34 @@ def flink_job_status(job: Mapping[str, Any]) -> JobStatus:
         return JobStatus(Phase.SUCCEEDED, state, message)
     if state in _FAILED_STATES:
         return JobStatus(Phase.FAILED, state, message)
+    before_first_deployment = not (status.get("reconciliationStatus") or {}).get("lastReconciledSpec")
     if lifecycle == "FAILED":
-        return JobStatus(Phase.FAILED, lifecycle, message)
-    if state in _RUNNING_STATES:
-        return JobStatus(Phase.RUNNING, state, message)
-    return JobStatus(Phase.PENDING, state or lifecycle, message)
+        # A spec the operator refused stays refused (ReconciliationUtils
+        # .applyValidationErrorAndResetSpec); any other error before the first deployment is retried.
+        transient = before_first_deployment and error_type(status.get("error")) != _VALIDATION_ERROR
+        return JobStatus(Phase.PENDING if transient else Phase.FAILED, lifecycle, message, trouble=transient)
+    phase = Phase.RUNNING if state in _RUNNING_STATES else Phase.PENDING
+    jobmanager = status.get("jobManagerDeploymentStatus") or ""
+    if jobmanager == "ERROR" or (jobmanager == "MISSING" and message and not before_first_deployment):
+        return JobStatus(phase, f"JobManager {jobmanager}", message, trouble=True)
+    return JobStatus(phase, state or lifecycle, message)
+
+
+def error_type(error: Any) -> str | None:
+    """The exception class named in a JSON ``status.error`` (without its package), if any."""
+    parsed = _parsed_error(error)
+    kind = parsed.get("type") if parsed else None
+    return str(kind).rsplit(".", 1)[-1] if kind else None
+
+
+def _parsed_error(error: Any) -> Mapping[str, Any] | None:
+    if not isinstance(error, str) or not error.strip():
+        return None
+    try:
+        parsed = json.loads(error)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, Mapping) else None
 
 
 def error_message(error: Any) -> str | None:
@@ -76,11 +114,8 @@ def error_message(error: Any) -> str | None:
     """
     if not isinstance(error, str) or not error.strip():
         return None
-    try:
-        parsed = json.loads(error)
-    except ValueError:
-        return error.strip()
-    if not isinstance(parsed, Mapping) or not parsed.get("message"):
+    parsed = _parsed_error(error)
+    if not parsed or not parsed.get("message"):
         return error.strip()
     message = str(parsed["message"]).strip()
     causes = [

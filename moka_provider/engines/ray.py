@@ -11,7 +11,14 @@ the cluster's dashboard tells it, in ``status.jobStatus``; a failure has a ``rea
 ``Complete`` with ``jobStatus: SUCCEEDED``              SUCCEEDED
 ``Complete`` with any other ``jobStatus`` (``STOPPED``)  FAILED
 ``Failed``, ``ValidationFailed``                        FAILED, message ``<reason>: <message>``
-``Running``                                             RUNNING
+``Running`` with ``jobStatus: RUNNING`` (or a later,     RUNNING
+not yet concluded state)
+``Running`` with ``jobStatus`` ``PENDING`` or none yet    PENDING: KubeRay sets ``Running`` as soon as
+                                                        it created the submitter
+                                                        (``rayjob_controller.go`` ``Reconcile``,
+                                                        case ``Initializing``); the Ray job may
+                                                        still wait for resources, which
+                                                        ``start_timeout`` must cover
 ``""``, ``Initializing``, ``Waiting``, ``Retrying``     PENDING: no Ray job executing (a retry
 (a failed attempt with ``backoffLimit`` left),          starts a fresh cluster), or one the
 ``Suspending``, ``Suspended``, anything new             operator may still run
@@ -42,6 +49,8 @@ from moka_provider.engines.resources import RAY_JOB
 #: KubeRay's limit on a RayJob's name (the names of its cluster and pods derive from it).
 MAX_RAY_JOB_NAME_LENGTH = 47
 _FAILED = frozenset({"Failed", "ValidationFailed"})
+#: Ray job states (``status.jobStatus``) of a job that has not started executing.
+_NOT_STARTED = frozenset({"", "PENDING"})
 
 
 class RayAdapter(EngineAdapter):
@@ -66,8 +75,12 @@ class RayAdapter(EngineAdapter):
         if state in _FAILED:
             shown = ": ".join(part for part in (reason, message) if part)
             return JobStatus(Phase.FAILED, state, shown or None)
-        if state == "Running":
+        if state == "Running" and ray_state not in _NOT_STARTED:
             return JobStatus(Phase.RUNNING, state, message or None)
+        if state == "Running":
+            return JobStatus(
+                Phase.PENDING, f"Running ({ray_state or 'no Ray job status yet'})", message or None
+            )
         return JobStatus(Phase.PENDING, state, message or None)
 
     def log_pod(self, job: Mapping[str, Any]) -> str | None:

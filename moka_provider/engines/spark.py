@@ -23,6 +23,9 @@ class SparkAdapter(EngineAdapter):
     # The operator names the driver pod "<name>-driver" and the UI service "<name>-ui-svc".
     name_suffixes = ("-driver", "-ui-svc")
     link_buttons = ("spark_ui",)
+    # internal/controller/sparkapplication/controller.go recordSparkApplicationEvent (reasons from
+    # pkg/common/event.go), recorded as the state is written, so before a TTL deletion.
+    end_event_reasons = {"SparkApplicationCompleted": Phase.SUCCEEDED, "SparkApplicationFailed": Phase.FAILED}
 
     def status(self, job: Mapping[str, Any]) -> JobStatus:
         status = job.get("status") or {}

@@ -189,10 +189,14 @@ def read_pod_log(
     )
 
 
-def list_events(namespace: str, *, involved_name: str, involved_kind: str | None = None) -> ApiCall:
+def list_events(
+    namespace: str, *, involved_name: str, involved_kind: str | None = None, involved_uid: str | None = None
+) -> ApiCall:
     selector = f"involvedObject.name={involved_name}"
     if involved_kind:
         selector += f",involvedObject.kind={involved_kind}"
+    if involved_uid:
+        selector += f",involvedObject.uid={involved_uid}"
     return ApiCall(
         "core",
         "list_namespaced_event",

@@ -170,11 +170,13 @@ class MokaHook(MokaBaseHook):
         yield from self._stream_lines(call)
 
     def list_events(
-        self, name: str, namespace: str | None = None, *, kind: str | None = None
+        self, name: str, namespace: str | None = None, *, kind: str | None = None, uid: str | None = None
     ) -> builtins.list[dict]:
         """Events about an object (a job or a pod), oldest first."""
         events = self._run(
-            api_calls.list_events(self.namespace(namespace), involved_name=name, involved_kind=kind)
+            api_calls.list_events(
+                self.namespace(namespace), involved_name=name, involved_kind=kind, involved_uid=uid
+            )
         )
         items = self._apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
         return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")

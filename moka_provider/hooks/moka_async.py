@@ -153,9 +153,11 @@ class MokaAsyncHook(MokaBaseHook):
                 yield line
 
     async def list_events(
-        self, name: str, namespace: str | None = None, *, kind: str | None = None
+        self, name: str, namespace: str | None = None, *, kind: str | None = None, uid: str | None = None
     ) -> builtins.list[dict]:
-        call = api_calls.list_events(await self.namespace(namespace), involved_name=name, involved_kind=kind)
+        call = api_calls.list_events(
+            await self.namespace(namespace), involved_name=name, involved_kind=kind, involved_uid=uid
+        )
         async with self._client() as apis:
             events = await self._run(call, apis)
             items = apis["core"].api_client.sanitize_for_serialization(events).get("items") or []

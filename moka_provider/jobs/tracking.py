@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
+
+#: How long a job may report an error its operator keeps retrying before the task gives up on it.
+DEFAULT_ERROR_GRACE_SECONDS = 300.0
 
 
 class Verdict(StrEnum):
@@ -24,6 +27,8 @@ class Verdict(StrEnum):
     START_TIMEOUT = "start_timeout"
     TIMEOUT = "timeout"
     DELETED = "deleted"
+    #: the job reported an error for longer than the task's ``error_grace``
+    UNHEALTHY = "unhealthy"
 
 
 @dataclass(frozen=True)
@@ -82,13 +87,17 @@ class JobTracker:
         job: Mapping[str, Any],
         deadlines: Deadlines,
         started_at: float | None = None,
+        error_grace: float | None = None,
     ) -> None:
         self.adapter = adapter
         self.deadlines = deadlines
+        self.error_grace = error_grace
         self.job: dict[str, Any] = dict(job)
         self.status = adapter.status(job)
         self.started_at = started_at
+        self.troubled_since: float | None = None
         self._note_start()
+        self._note_trouble()
 
     def observe(self, event_type: str, job: Mapping[str, Any]) -> Outcome | None:
         """Take one watch event about the job; the outcome if it ended."""
@@ -99,6 +108,7 @@ class JobTracker:
         self.job = dict(job)
         self.status = self.adapter.status(job)
         self._note_start()
+        self._note_trouble()
         if self.status.phase is Phase.SUCCEEDED:
             return Outcome(Verdict.SUCCEEDED, self.job, self.status, self.started_at)
         if self.status.phase is Phase.FAILED:
@@ -108,30 +118,53 @@ class JobTracker:
     def looked_up(self, job: Mapping[str, Any] | None) -> Outcome | None:
         """Take the job as a GET found it (``None``: not found) before watching it again.
 
-        Not found, or found with another uid (deleted and its name reused), means our job is gone.
+        Not found, or found with another uid (deleted and its name reused), means our job is gone:
+        :meth:`judge_gone` then tells from the operator's Events whether it had ended first.
         """
         uid = self.job.get("metadata", {}).get("uid")
         if job is None or job.get("metadata", {}).get("uid") != uid:
             return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
         return self.observe("MODIFIED", job)
 
+    def judge_gone(self, events: Sequence[Mapping[str, Any]]) -> Outcome:
+        """The outcome of a job found deleted, from the operator's Events about it (oldest first).
+
+        An operator that deletes finished jobs (spark-operator's ``timeToLiveSeconds``, KubeRay's
+        TTL deletion) may do so before anyone looked; the Event recording the end survives it. Only
+        a job with no such Event was deleted before it finished.
+        """
+        ended = self.adapter.status_from_events(events)
+        if ended is None or not ended.phase.terminal:
+            return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
+        self.status = ended
+        verdict = Verdict.SUCCEEDED if ended.phase is Phase.SUCCEEDED else Verdict.FAILED
+        return Outcome(verdict, self.job, ended, self.started_at)
+
     def check(self, now: float | None = None) -> Outcome | None:
-        """The timeout outcome if a deadline has passed."""
+        """The timeout outcome if a deadline has passed, or the error grace ran out."""
         now = time.time() if now is None else now
         if self.deadlines.finish_by is not None and now >= self.deadlines.finish_by:
             return Outcome(Verdict.TIMEOUT, self.job, self.status, self.started_at)
         if self._waiting_to_start() and now >= self.deadlines.start_by:  # type: ignore[operator]
             return Outcome(Verdict.START_TIMEOUT, self.job, self.status, self.started_at)
+        grace_ends = self._grace_ends()
+        if grace_ends is not None and now >= grace_ends:
+            return Outcome(Verdict.UNHEALTHY, self.job, self.status, self.started_at)
         return None
 
     def seconds_left(self, now: float | None = None) -> float | None:
         """How long the next watch may last before a deadline needs checking (None: no deadline)."""
         now = time.time() if now is None else now
-        deadlines = [self.deadlines.finish_by]
+        deadlines = [self.deadlines.finish_by, self._grace_ends()]
         if self._waiting_to_start():
             deadlines.append(self.deadlines.start_by)
         pending = [deadline - now for deadline in deadlines if deadline is not None]
         return max(min(pending), 0.0) if pending else None
+
+    def _grace_ends(self) -> float | None:
+        if self.troubled_since is None or self.error_grace is None:
+            return None
+        return self.troubled_since + self.error_grace
 
     def _waiting_to_start(self) -> bool:
         return (
@@ -139,6 +172,12 @@ class JobTracker:
             and self.started_at is None
             and self.status.phase is Phase.PENDING
         )
+
+    def _note_trouble(self) -> None:
+        if not self.status.trouble:
+            self.troubled_since = None
+        elif self.troubled_since is None:
+            self.troubled_since = time.time()
 
     def _note_start(self) -> None:
         if self.started_at is None and self.status.phase is not Phase.PENDING:

@@ -28,6 +28,7 @@ from airflow.providers.common.compat.sdk import ResumableJobMixin
 from airflow.sdk import BaseOperator, conf
 
 from moka_provider.engines.base import EngineAdapter, Phase
+from moka_provider.jobs.tracking import DEFAULT_ERROR_GRACE_SECONDS
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -68,6 +69,10 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
     :param start_timeout: seconds (or a timedelta) the job may stay pending before it is deleted and
         the task fails.
     :param timeout: seconds (or a timedelta) the job may take in all, from its creation.
+    :param error_grace: seconds (or a timedelta) the job may keep reporting an error that its
+        operator retries (a JobManager in a crash loop or unable to pull its image, a deployment
+        that failed before it ever ran) before the task deletes it and fails with that error;
+        5 minutes by default.
     :param delete_on_kill: delete the job when the task is killed, cleared or marked failed.
     :param delete_after_success: delete the job once it succeeded (after its log was read); the
         engine's default (:attr:`DELETE_AFTER_SUCCESS`) when not given.
@@ -94,6 +99,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         start_timeout: float | datetime.timedelta | None = None,
         timeout: float | datetime.timedelta | None = None,
+        error_grace: float | datetime.timedelta = DEFAULT_ERROR_GRACE_SECONDS,
         delete_on_kill: bool = True,
         delete_after_success: bool | None = None,
         **kwargs: Any,
@@ -107,6 +113,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         self.deferrable = deferrable
         self.start_timeout = _seconds(start_timeout, "start_timeout")
         self.timeout = _seconds(timeout, "timeout")
+        self.error_grace = _seconds(error_grace, "error_grace")
         self.delete_on_kill = delete_on_kill
         self.delete_after_success = (
             self.DELETE_AFTER_SUCCESS if delete_after_success is None else delete_after_success
@@ -150,6 +157,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
                 start_by=deadlines.start_by,
                 finish_by=deadlines.finish_by,
                 started_at=None if self._first_phase is Phase.PENDING else time.time(),
+                error_grace=self.error_grace,
                 delete_on_kill=self.delete_on_kill,
             ),
             method_name="execute_complete",
@@ -228,6 +236,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             job,
             Deadlines.for_job(job, self.start_timeout, self.timeout),
             None if self._first_phase is Phase.PENDING else time.time(),
+            self.error_grace,
         )
         pod = self.adapter.log_pod(job)
         self._follower = None
@@ -274,6 +283,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
     def _watch(self, context: Context, tracker: JobTracker) -> Outcome:
         from moka_provider.exceptions import MokaApiError
         from moka_provider.hooks.retrying import OutageWait
+        from moka_provider.jobs.tracking import Verdict
 
         job = tracker.job
         namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
@@ -289,6 +299,15 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             return outcome
 
         def look_then_watch() -> Outcome | None:
+            outcome = watch_once()
+            if outcome is not None and outcome.verdict is Verdict.DELETED:
+                events = self.hook.list_events(
+                    name, namespace, kind=self.adapter.resource.kind, uid=job["metadata"]["uid"]
+                )
+                outcome = tracker.judge_gone(events)
+            return outcome
+
+        def watch_once() -> Outcome | None:
             # Look first, then watch from there (a job already gone gives a watch nothing to say).
             try:
                 current = self.hook.get(self.adapter.resource, name, namespace)
@@ -351,6 +370,13 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
                 problem = f"did not finish within timeout={self.timeout:g}s"
             raise AirflowException(
                 f"{what} {problem} (state {status.state or 'none'}); deleted it{reporter.log_tail(job)}"
+            )
+        if outcome.verdict is Verdict.UNHEALTHY:
+            self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
+            raise AirflowException(
+                f"{what} kept reporting an error for error_grace={self.error_grace:g}s "
+                f"({status.state or 'no state'}): {status.message or 'no message'}; deleted it"
+                f"{reporter.log_tail(job)}"
             )
         if outcome.verdict is Verdict.DELETED:
             raise AirflowException(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
+from moka_provider.jobs.tracking import DEFAULT_ERROR_GRACE_SECONDS
 from moka_provider.links.job_links import ALL_LINKS
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ class MokaJobSensor(BaseSensorOperator):
     :param namespace: the connection's namespace by default.
     :param moka_conn_id: the ``moka`` connection.
     :param deferrable: wait in the triggerer.
+    :param error_grace: seconds (or a timedelta) the job may keep reporting an error its operator
+        retries (see :class:`~moka_provider.operators.job.MokaJobOperator`) before the sensor fails
+        with it; the sensor never deletes the job.
     """
 
     template_fields = ("job_name", "label_selector", "namespace")
@@ -51,6 +55,7 @@ class MokaJobSensor(BaseSensorOperator):
         namespace: str | None = None,
         moka_conn_id: str = "moka_default",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        error_grace: float | datetime.timedelta = DEFAULT_ERROR_GRACE_SECONDS,
         **kwargs: Any,
     ) -> None:
         from moka_provider.engines.registry import ADAPTERS
@@ -67,6 +72,10 @@ class MokaJobSensor(BaseSensorOperator):
         self.namespace = namespace
         self.moka_conn_id = moka_conn_id
         self.deferrable = deferrable
+        self.error_grace = (
+            error_grace.total_seconds() if isinstance(error_grace, datetime.timedelta) else float(error_grace)
+        )
+        self._troubled_since: float | None = None
         self.moka_urls: dict[str, str | None] | None = None
 
     @property
@@ -97,15 +106,41 @@ class MokaJobSensor(BaseSensorOperator):
 
         job = self.find_job()
         if job is None:
+            if ended := self.ended_and_gone():
+                return PokeReturnValue(True, xcom_value=self._conclude(context, ended))
             self.log.info("no %s matches %s yet", self.adapter.resource.kind, self._wanted)
             return False
         self.reporter.persist_links(context["ti"], self, job)
         status = self.adapter.status(job)
         self.log.info("%s: %s", self.reporter.describe(job), status.state or "(no state yet)")
+        if status.trouble:
+            self._troubled_since = self._troubled_since or time.time()
+            if time.time() - self._troubled_since >= self.error_grace:
+                self._conclude(context, Outcome(Verdict.UNHEALTHY, job, status))  # raises
+        else:
+            self._troubled_since = None
         if not status.phase.terminal:
             return False
         verdict = Verdict.SUCCEEDED if status.phase is Phase.SUCCEEDED else Verdict.FAILED
         return PokeReturnValue(True, xcom_value=self._conclude(context, Outcome(verdict, job, status)))
+
+    def ended_and_gone(self) -> Outcome | None:
+        """The outcome of a job named ``job_name`` that is gone but whose operator recorded its end
+        (removed by a TTL before the sensor looked), from the operator's Events."""
+        from moka_provider.engines.base import Phase
+        from moka_provider.jobs.tracking import Outcome, Verdict
+
+        if not self.job_name:
+            return None
+        events = self.hook.list_events(self.job_name, self.namespace, kind=self.adapter.resource.kind)
+        ended = self.adapter.status_from_events(events)
+        if ended is None or not ended.phase.terminal:
+            return None
+        namespace = self.namespace or self.hook.settings.namespace
+        job = {"metadata": {"name": self.job_name, "namespace": namespace}}
+        self.log.info("%s is gone; its operator recorded its end: %s", self.job_name, ended.state)
+        verdict = Verdict.SUCCEEDED if ended.phase is Phase.SUCCEEDED else Verdict.FAILED
+        return Outcome(verdict, job, ended)
 
     # -- deferrable mode -------------------------------------------------------------------------
 
@@ -122,6 +157,8 @@ class MokaJobSensor(BaseSensorOperator):
         from moka_provider.triggers.job import MokaJobTrigger
 
         job = self.find_job()
+        if job is None and (ended := self.ended_and_gone()):
+            return self._conclude(context, ended)
         if job is None:
             if time.time() >= finish_by:
                 raise AirflowSensorTimeout(f"no {self.adapter.resource.kind} matched {self._wanted} in time")
@@ -142,6 +179,7 @@ class MokaJobSensor(BaseSensorOperator):
                 uid=metadata["uid"],
                 moka_conn_id=self.moka_conn_id,
                 finish_by=finish_by,
+                error_grace=self.error_grace,
                 delete_on_kill=False,  # not the sensor's job
             ),
             method_name="execute_complete",
@@ -197,6 +235,11 @@ class MokaJobSensor(BaseSensorOperator):
                 f"{what} did not finish within timeout={self.timeout:g}s (state {state})"
             )
         tail = reporter.log_tail(outcome.job)
+        if outcome.verdict is Verdict.UNHEALTHY:
+            raise AirflowException(
+                f"{what} kept reporting an error for error_grace={self.error_grace:g}s ({state}): "
+                f"{outcome.status.message or 'no message'}{tail}"
+            )
         if outcome.verdict is Verdict.DELETED:
             raise AirflowException(f"{what} was deleted before it finished (last state {state}){tail}")
         if outcome.verdict is Verdict.FAILED:

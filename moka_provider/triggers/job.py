@@ -36,6 +36,7 @@ class MokaJobTrigger(BaseTrigger):
         start_by: float | None = None,
         finish_by: float | None = None,
         started_at: float | None = None,
+        error_grace: float | None = None,
         delete_on_kill: bool = True,
     ) -> None:
         super().__init__()
@@ -47,6 +48,7 @@ class MokaJobTrigger(BaseTrigger):
         self.start_by = start_by
         self.finish_by = finish_by
         self.started_at = started_at
+        self.error_grace = error_grace
         self.delete_on_kill = delete_on_kill
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -61,6 +63,7 @@ class MokaJobTrigger(BaseTrigger):
                 "start_by": self.start_by,
                 "finish_by": self.finish_by,
                 "started_at": self.started_at,
+                "error_grace": self.error_grace,
                 "delete_on_kill": self.delete_on_kill,
             },
         )
@@ -76,7 +79,9 @@ class MokaJobTrigger(BaseTrigger):
 
         adapter = adapter_for(self.engine)
         placeholder = {"metadata": {"name": self.name, "namespace": self.namespace, "uid": self.uid}}
-        tracker = JobTracker(adapter, placeholder, Deadlines(self.start_by, self.finish_by), self.started_at)
+        tracker = JobTracker(
+            adapter, placeholder, Deadlines(self.start_by, self.finish_by), self.started_at, self.error_grace
+        )
         hook = self._hook()
         outcome = None
         outage = OutageWait(hook.retry_policy)
@@ -92,7 +97,19 @@ class MokaJobTrigger(BaseTrigger):
         yield TriggerEvent(outcome.to_event())
 
     async def _look_then_watch(self, hook: Any, adapter: Any, tracker: Any) -> Any:
-        """Get the job, then watch it from there until it ends or the watch's time is up."""
+        """Get the job, then watch it from there until it ends or the watch's time is up; a job
+        found deleted is judged by its operator's Events (it may have ended first)."""
+        from moka_provider.jobs.tracking import Verdict
+
+        outcome = await self._watch_once(hook, adapter, tracker)
+        if outcome is not None and outcome.verdict is Verdict.DELETED:
+            events = await hook.list_events(
+                self.name, self.namespace, kind=adapter.resource.kind, uid=self.uid
+            )
+            outcome = tracker.judge_gone(events)
+        return outcome
+
+    async def _watch_once(self, hook: Any, adapter: Any, tracker: Any) -> Any:
         # Look first: a job deleted (or removed by its TTL) before the trigger started would give
         # a watch nothing to report.
         job = await _get_or_none(hook, adapter.resource, self.name, self.namespace)

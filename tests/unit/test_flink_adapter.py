@@ -107,14 +107,60 @@ def test_a_failed_lifecycle_is_failure_with_the_error(adapter, state):
     assert status.message == "Flink version must be defined."
 
 
-def test_a_jobmanager_in_error_is_retried_so_pending():
-    job = flink_job(
-        {"jobManagerDeploymentStatus": "ERROR", "lifecycleState": "DEPLOYED", "error": "crash loop"}
+def test_a_jobmanager_in_error_is_pending_in_trouble_with_the_operators_message():
+    # AbstractFlinkDeploymentObserver.observeJmDeployment / FlinkDeploymentController.reconcile:
+    # a DeploymentFailedException sets ERROR, jobStatus RECONCILING and the error; lifecycle DEPLOYED.
+    error = error_json(
+        "org.apache.flink.kubernetes.operator.exception.DeploymentFailedException",
+        '[flink-main-container] Back-off pulling image "flink:9.9"',
+        reason="ImagePullBackOff",
+    )
+    job = job_state(
+        "RECONCILING",
+        jobManagerDeploymentStatus="ERROR",
+        lifecycleState="DEPLOYED",
+        error=error,
+        reconciliationStatus={"lastReconciledSpec": "{}"},
     )
 
     status = DEPLOYMENT.status(job)
 
-    assert (status.phase, status.state, status.message) == (Phase.PENDING, "DEPLOYED", "crash loop")
+    assert (status.phase, status.state, status.trouble) == (Phase.PENDING, "JobManager ERROR", True)
+    assert status.message == '[flink-main-container] Back-off pulling image "flink:9.9"'
+
+
+def test_a_missing_jobmanager_is_trouble_only_with_an_error_after_the_first_deployment():
+    error = missing_jobmanager_error("Missing JobManager deployment")
+    deployed = {"lastReconciledSpec": "{}"}
+
+    assert DEPLOYMENT.status(
+        job_state(
+            "RECONCILING", jobManagerDeploymentStatus="MISSING", error=error, reconciliationStatus=deployed
+        )
+    ).trouble
+    assert not DEPLOYMENT.status(job_state("", jobManagerDeploymentStatus="MISSING")).trouble
+    finished = job_state(
+        "FINISHED", jobManagerDeploymentStatus="MISSING", error=error, reconciliationStatus=deployed
+    )
+    assert DEPLOYMENT.status(finished).phase is Phase.SUCCEEDED
+
+
+@BOTH
+def test_a_failed_lifecycle_before_the_first_deployment_is_retried_unless_the_spec_was_refused(adapter):
+    # CommonStatus.getLifecycleState: FAILED whenever error is set before the first deployment.
+    transient = error_json("org.apache.flink.kubernetes.operator.exception.ReconciliationException", "boom")
+
+    retried = adapter.status(job_state("", lifecycleState="FAILED", error=transient))
+    refused = adapter.status(job_state("", lifecycleState="FAILED", error=validation_error("no jarURI")))
+    after_deploy = adapter.status(
+        job_state(
+            "", lifecycleState="FAILED", error=transient, reconciliationStatus={"lastReconciledSpec": "{}"}
+        )
+    )
+
+    assert (retried.phase, retried.trouble, retried.message) == (Phase.PENDING, True, "boom")
+    assert (refused.phase, refused.trouble) == (Phase.FAILED, False)
+    assert (after_deploy.phase, after_deploy.trouble) == (Phase.FAILED, False)
 
 
 def test_the_state_shown_before_a_job_state_is_the_lifecycle():

@@ -61,6 +61,12 @@ class FakeAsyncHook:
         self.get_error: MokaApiError | None = None
         self.outage = 0  # the next gets that fail as an unreachable API server
         self.retry_policy = RetryPolicy(initial_wait=0.001, max_wait=0.01)
+        self.events: list[dict[str, Any]] = []  # what the operator recorded about the job
+        self.event_queries: list[dict[str, Any]] = []
+
+    async def list_events(self, name: str, namespace: str | None = None, **selector: Any) -> list[dict]:
+        self.event_queries.append({"name": name, "namespace": namespace, **selector})
+        return list(self.events)
 
     async def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
         self.gets.append((resource, name, namespace))
@@ -147,6 +153,7 @@ def test_serialize_round_trips_through_the_constructor():
         start_by=1700000000.5,
         finish_by=1700003600.0,
         started_at=1699999999.0,
+        error_grace=120.0,
         delete_on_kill=False,
     )
 
@@ -166,6 +173,7 @@ def test_serialize_round_trips_through_the_constructor():
         "start_by": 1700000000.5,
         "finish_by": 1700003600.0,
         "started_at": 1699999999.0,
+        "error_grace": 120.0,
         "delete_on_kill": False,
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
@@ -325,6 +333,23 @@ async def test_a_job_gone_before_the_trigger_started_ends_the_wait(monkeypatch: 
     assert payload["verdict"] == "deleted"
     assert payload["job"]["metadata"] == {"name": NAME, "namespace": NAMESPACE, "uid": UID}
     assert hook.watches == []
+
+
+async def test_a_job_gone_after_its_operator_recorded_the_end_ends_as_the_operator_said(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    hook = FakeAsyncHook(None)  # removed by its timeToLiveSeconds before the trigger first looked
+    hook.events = [
+        {"reason": "SparkApplicationSubmitted", "message": "submitted"},
+        {"reason": "SparkApplicationCompleted", "message": f"SparkApplication {NAME} completed"},
+    ]
+
+    payload = await first_event(trigger(), hook, monkeypatch, within=1)
+
+    assert payload["verdict"] == "succeeded"
+    assert hook.event_queries == [
+        {"name": NAME, "namespace": NAMESPACE, "kind": "SparkApplication", "uid": UID}
+    ]
 
 
 async def test_a_job_deleted_while_no_watch_was_open_ends_the_wait(monkeypatch: pytest.MonkeyPatch):

@@ -40,7 +40,7 @@ def ray_job(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]
         ("Failed", "", Phase.FAILED),
         ("ValidationFailed", "", Phase.FAILED),
         ("Running", "RUNNING", Phase.RUNNING),
-        ("Running", "PENDING", Phase.RUNNING),
+        ("Running", "STOPPED", Phase.RUNNING),  # Complete follows once the submitter ended
         ("", "", Phase.PENDING),
         ("Initializing", "", Phase.PENDING),
         ("Waiting", "", Phase.PENDING),
@@ -54,6 +54,15 @@ def test_job_deployment_states(deployment_status, ray_status, phase):
     status = ADAPTER.status(ray_job({"jobDeploymentStatus": deployment_status, "jobStatus": ray_status}))
 
     assert (status.phase, status.state) == (phase, deployment_status)
+
+
+@pytest.mark.parametrize("ray_status", ["PENDING", "", None])
+def test_running_before_the_ray_job_runs_is_pending_so_start_timeout_covers_it(ray_status):
+    # rayjob_controller.go Reconcile sets Running once it created the submitter Job.
+    status = ADAPTER.status(ray_job({"jobDeploymentStatus": "Running", "jobStatus": ray_status}))
+
+    assert status.phase is Phase.PENDING
+    assert status.state == f"Running ({ray_status or 'no Ray job status yet'})"
 
 
 @pytest.mark.parametrize("status", [None, {}, {"jobDeploymentStatus": None}])

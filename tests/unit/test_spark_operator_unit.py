@@ -340,6 +340,12 @@ class FakeHook:
         self.watches: list[dict[str, Any]] = []
         self.outage = 0  # the next gets that fail as an unreachable API server
         self.retry_policy = RetryPolicy(initial_wait=0.001, max_wait=0.01)
+        self.events: list[dict[str, Any]] = []  # what the operator recorded about the job
+        self.event_queries: list[dict[str, Any]] = []
+
+    def list_events(self, name: str, namespace: str | None = None, **selector: Any) -> list[dict]:
+        self.event_queries.append({"name": name, "namespace": namespace, **selector})
+        return list(self.events)
 
     def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
         self.gets += 1
@@ -425,6 +431,23 @@ def test_worker_wait_for_a_job_already_gone_is_deleted(monkeypatch: pytest.Monke
     assert outcome.job["metadata"]["uid"] == "uid-1"
     assert outcome.status.state == "RUNNING"  # the last state seen
     assert hook.watches == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "verdict"),
+    [("SparkApplicationCompleted", Verdict.SUCCEEDED), ("SparkApplicationFailed", Verdict.FAILED)],
+)
+def test_worker_wait_for_a_job_gone_after_it_ended_ends_as_its_operator_recorded(
+    monkeypatch: pytest.MonkeyPatch, reason: str, verdict: Verdict
+):
+    hook = FakeHook(None)
+    hook.events = [{"reason": "SparkApplicationSubmitted"}, {"reason": reason, "message": "the end"}]
+
+    outcome, _ = worker_wait(hook, spark_job("RUNNING"), monkeypatch)
+
+    assert outcome.verdict is verdict
+    assert (outcome.status.state, outcome.status.message) == (reason, "the end")
+    assert hook.event_queries[0]["uid"] == "uid-1"
 
 
 def test_worker_wait_looks_again_after_a_quiet_watch(monkeypatch: pytest.MonkeyPatch):

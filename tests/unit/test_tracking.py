@@ -356,3 +356,86 @@ def test_our_job_found_when_looking_is_observed():
     assert job_tracker.status.phase is Phase.RUNNING
     outcome = job_tracker.looked_up(spark_job("COMPLETED"))
     assert outcome is not None and outcome.verdict is Verdict.SUCCEEDED
+
+
+# --- a job in trouble: an error its operator keeps retrying ----------------------------------------
+
+
+def flink_in_error(error: str = "[flink-main-container] Back-off pulling image") -> dict[str, Any]:
+    return {
+        "metadata": {"name": "wc", "namespace": "moka", "uid": "uid-1", "creationTimestamp": CREATED},
+        "status": {
+            "jobManagerDeploymentStatus": "ERROR",
+            "lifecycleState": "DEPLOYED",
+            "jobStatus": {"state": "RECONCILING"},
+            "error": error,
+        },
+    }
+
+
+def flink_running() -> dict[str, Any]:
+    job = flink_in_error()
+    job["status"] = {"jobManagerDeploymentStatus": "READY", "jobStatus": {"state": "RUNNING"}}
+    return job
+
+
+def test_trouble_that_outlasts_the_error_grace_ends_the_wait_as_unhealthy():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    tracker = JobTracker(FlinkAdapter(), flink_running(), Deadlines(), time.time(), error_grace=60)
+    assert tracker.observe("MODIFIED", flink_in_error()) is None
+    since = tracker.troubled_since
+    assert since is not None
+    assert tracker.observe("MODIFIED", flink_in_error("[flink-main-container] still pulling")) is None
+
+    assert tracker.troubled_since == since  # the same trouble, whatever its message says now
+    assert tracker.seconds_left(now=since + 10) == pytest.approx(50)
+    assert tracker.check(now=since + 59) is None
+    outcome = tracker.check(now=since + 60)
+    assert outcome is not None and outcome.verdict is Verdict.UNHEALTHY
+    assert outcome.status.message == "[flink-main-container] still pulling"
+
+
+def test_trouble_that_clears_within_the_grace_starts_the_grace_anew_next_time():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    tracker = JobTracker(FlinkAdapter(), flink_in_error(), Deadlines(), None, error_grace=60)
+    first = tracker.troubled_since
+    assert first is not None
+
+    tracker.observe("MODIFIED", flink_running())
+
+    assert tracker.troubled_since is None
+    assert tracker.check(now=first + 3600) is None
+    assert tracker.seconds_left() is None
+
+
+def test_without_an_error_grace_trouble_never_ends_the_wait():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    tracker = JobTracker(FlinkAdapter(), flink_in_error(), Deadlines(), None)
+
+    assert tracker.check(now=time.time() + 86400) is None
+
+
+# --- a job found deleted: judged by its operator's Events ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("events", "verdict"),
+    [
+        ([], Verdict.DELETED),
+        ([{"reason": "SparkApplicationSubmitted"}], Verdict.DELETED),
+        ([{"reason": "SparkApplicationCompleted", "message": "done"}], Verdict.SUCCEEDED),
+        ([{"reason": "SparkApplicationFailed", "message": "exit 1"}], Verdict.FAILED),
+        # a rerun: the last end recorded counts
+        ([{"reason": "SparkApplicationFailed"}, {"reason": "SparkApplicationCompleted"}], Verdict.SUCCEEDED),
+    ],
+)
+def test_a_job_gone_is_judged_by_the_last_end_its_operator_recorded(events: list, verdict: Verdict):
+    tracker = JobTracker(ADAPTER, spark_job("RUNNING"), Deadlines())
+
+    outcome = tracker.judge_gone(events)
+
+    assert outcome.verdict is verdict
+    assert outcome.job["metadata"]["uid"] == "uid-1"
