@@ -1,9 +1,10 @@
 """What every engine adapter answers, so that operators, the sensor and the trigger stay generic.
 
 An adapter is the only place that knows an operator's status fields. It reads a job's status into
-one engine-neutral :class:`JobStatus` (DESIGN.md section 3), names the pod whose log is the job's
-log, and fills the engine's link parameters. Building resources from operator arguments is each
-engine's own business (``engines/spark_spec.py``, ...): the operators call that directly.
+one engine-neutral :class:`JobStatus`, says which pods hold the job's log (by the labels its
+operator gives them), and fills the engine's link parameters. Building resources from operator
+arguments is each engine's own business (``engines/spark_spec.py``, ...): the operators call that
+directly.
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ class JobStatus:
     trouble: bool = False
 
 
+@dataclass(frozen=True)
+class LogPods:
+    """Where a job's log is: the pods its operator labels so, and the container to read.
+
+    The newest pod that matches is the current attempt's (a rerun's pod may even reuse the old
+    name, so pods are told apart by uid). ``name`` is the pod's name where the job's status says
+    it, for link templates (``{pod}``) once the pod is gone; operators generate most pod names.
+    """
+
+    selector: str
+    container: str | None = None
+    name: str | None = None
+
+
 class EngineAdapter(ABC):
     """The engine-specific answers the shared job lifecycle needs."""
 
@@ -65,8 +80,8 @@ class EngineAdapter(ABC):
         """The phase of ``job`` (a whole object as the API returns it) from its status."""
 
     @abstractmethod
-    def log_pod(self, job: Mapping[str, Any]) -> str | None:
-        """The pod whose log is the job's log (driver, JobManager, submitter), if known."""
+    def log_pods(self, job: Mapping[str, Any]) -> LogPods | None:
+        """The pods whose log is the job's log (driver, JobManager, submitter); ``None`` if none."""
 
     @abstractmethod
     def link_params(self, job: Mapping[str, Any]) -> dict[str, str | None]:
@@ -85,17 +100,19 @@ class EngineAdapter(ABC):
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         """Engine-specific facts for the task's XCom (application id, executor count, ...)."""
 
-    #: Event reasons with which the operator records that a job ended, and the phase each means.
-    end_event_reasons: ClassVar[Mapping[str, Phase]] = {}
+    #: Event reasons with which the operator records a job's progress, and the phase each means.
+    event_phases: ClassVar[Mapping[str, Phase]] = {}
 
     def status_from_events(self, events: Sequence[Mapping[str, Any]]) -> JobStatus | None:
-        """How the job ended by the operator's Events about it (oldest first), if they say.
+        """Where the job was by the last of its operator's Events about it that tells (``events``
+        oldest first), if any does.
 
         Used when a job is found deleted: an operator that removes finished jobs (a TTL) leaves its
         Events behind, which the API server keeps for an hour by default.
         """
         for event in reversed(events):
-            phase = self.end_event_reasons.get(event.get("reason") or "")
+            reason = event.get("reason") or ""
+            phase = self.event_phases.get(reason)
             if phase is not None:
-                return JobStatus(phase, str(event["reason"]), event.get("message") or None)
+                return JobStatus(phase, reason, f"its operator recorded {reason} before the job was deleted")
         return None

@@ -27,6 +27,9 @@ an error after the first deployment                    trouble*: ``AbstractFlink
                                                        ``jobStatus RECONCILING`` and ``error``,
                                                        and retries without end; ``lifecycleState``
                                                        stays DEPLOYED
+``jobStatus.state RECONCILING`` with an error after     PENDING *in trouble* ("Job Not Found": a
+the first deployment                                   JobManager that lost the job; its Events
+                                                       may say it had finished)
 ``jobStatus.state RUNNING``, ``RESTARTING``,           RUNNING
 ``FAILING``, ``CANCELLING``
 ``CREATED``, ``INITIALIZING``, ``RECONCILING``,        PENDING
@@ -36,13 +39,13 @@ an error after the first deployment                    trouble*: ``AbstractFlink
 A job *in trouble* may still recover (a crash loop that ends, a transient deploy error), so the
 task waits for it, but only for its ``error_grace``; then it fails with the operator's error.
 
-**Log pods.** The operator runs a FlinkDeployment's JobManager as a Deployment named after the
-resource, so its pod's name ends in generated ReplicaSet and pod suffixes that the status does not
-report, and the provider's Role may not list pods to find it (labels ``app=<name>,
-component=jobmanager``). The adapters therefore name the pods the local control plane runs
-(``<name>-jobmanager``; ``<name>-session-job`` for a session job, which locally runs in a pod of its
-own, where on a cluster it runs inside the session's JobManager). On a real cluster reading that
-name finds no pod, and the job's log comes from the log archive instead.
+**Log pods.** The JobManager's log is the job's log. The operator runs a FlinkDeployment's
+JobManager as a Deployment named after the resource, so its pod's name ends in generated ReplicaSet
+and pod suffixes; it is found by the labels the operator itself selects it by, ``app=<cluster id>,
+component=jobmanager`` (``NativeFlinkService.getJmPodList`` / ``StandaloneFlinkService.getJmPodList``
+with Flink's JobManager selectors; the cluster id is the resource's name). A session job runs in
+its session cluster's JobManager (``spec.deploymentName``), whose log also holds the session's
+other jobs.
 
 **Links.** The Flink dashboard (``flink_dashboard`` template, e.g. the operator's ingress or a
 History Server keyed by ``{job_id}``) is the one engine link, the same template while the job runs
@@ -52,16 +55,20 @@ and after: Flink has no separate history UI that Moka tells apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
+from moka_provider.engines.base import EngineAdapter, JobStatus, LogPods, Phase
 from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 
 _RUNNING_STATES = frozenset({"RUNNING", "RESTARTING", "FAILING", "CANCELLING"})
 _FAILED_STATES = frozenset({"FAILED", "CANCELED"})
 #: The exception the operator records for a spec it refuses (``exception/ValidationException``).
 _VALIDATION_ERROR = "ValidationException"
+#: The container of Flink's JobManager and TaskManager pods (Flink's ``kubernetes.pod-template``
+#: main container name).
+JOBMANAGER_CONTAINER = "flink-main-container"
 #: The flink-kubernetes-operator's limit on a FlinkDeployment's name (its cluster id).
 MAX_DEPLOYMENT_NAME_LENGTH = 45
 
@@ -86,7 +93,24 @@ def flink_job_status(job: Mapping[str, Any]) -> JobStatus:
     jobmanager = status.get("jobManagerDeploymentStatus") or ""
     if jobmanager == "ERROR" or (jobmanager == "MISSING" and message and not before_first_deployment):
         return JobStatus(phase, f"JobManager {jobmanager}", message, trouble=True)
+    if state == "RECONCILING" and message and not before_first_deployment:
+        # e.g. "Job Not Found" (JobStatusObserver.onTargetJobNotFound): a JobManager that no
+        # longer knows the job, which may have finished before (its Events say).
+        return JobStatus(phase, state, message, trouble=True)
     return JobStatus(phase, state or lifecycle, message)
+
+
+def status_from_job_events(events: Sequence[Mapping[str, Any]]) -> JobStatus | None:
+    """The job's last state change as the operator recorded it: ``JobStatusChanged`` Events say
+    "Job status changed from <old> to <new>" (``JobStatusObserver.updateJobStatus``)."""
+    for event in reversed(events):
+        if event.get("reason") != "JobStatusChanged":
+            continue
+        new_state = str(event.get("message") or "").rsplit(" to ", 1)[-1].strip()
+        found = flink_job_status({"status": {"jobStatus": {"state": new_state}}})
+        message = f"its operator recorded the job's change to {new_state}"
+        return JobStatus(found.phase, new_state, message)
+    return None
 
 
 def error_type(error: Any) -> str | None:
@@ -136,18 +160,26 @@ class _FlinkJobAdapter(EngineAdapter):
     """What FlinkDeployment and FlinkSessionJob share: job states, job id, dashboard link."""
 
     link_buttons = ("flink_dashboard",)
-    #: The suffix of the pod the local control plane runs the job in.
-    local_pod_suffix: str
 
     def status(self, job: Mapping[str, Any]) -> JobStatus:
         return flink_job_status(job)
 
-    def log_pod(self, job: Mapping[str, Any]) -> str | None:
-        """The local control plane's pod of the job (see the module docstring for clusters)."""
-        return f"{job['metadata']['name']}{self.local_pod_suffix}"
+    def status_from_events(self, events: Sequence[Mapping[str, Any]]) -> JobStatus | None:
+        return status_from_job_events(events)
+
+    @abstractmethod
+    def cluster_id(self, job: Mapping[str, Any]) -> str | None:
+        """The Flink cluster (FlinkDeployment) whose JobManager runs the job."""
+
+    def log_pods(self, job: Mapping[str, Any]) -> LogPods | None:
+        """The JobManager of the job's cluster (see the module docstring)."""
+        cluster = self.cluster_id(job)
+        if not cluster:
+            return None
+        return LogPods(f"app={cluster},component=jobmanager", JOBMANAGER_CONTAINER)
 
     def link_params(self, job: Mapping[str, Any]) -> dict[str, str | None]:
-        return {"job_id": _job_status(job).get("jobId") or None, "pod": self.log_pod(job)}
+        return {"job_id": _job_status(job).get("jobId") or None, "pod": None}
 
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         status = job.get("status") or {}
@@ -163,14 +195,15 @@ class FlinkAdapter(_FlinkJobAdapter):
 
     engine = "flink"
     resource = FLINK_DEPLOYMENT
-    # Locally "<name>-jobmanager"; the operator's own objects ("<name>-rest", "<name>-taskmanager-1-1")
-    # are shorter than its 45-character limit on the name allows for anyway.
-    name_suffixes = ("-jobmanager",)
-    local_pod_suffix = "-jobmanager"
+    # The operator's own objects ("<name>-rest", "<name>-taskmanager-1-1", the JobManager pod's
+    # generated suffixes) fit within its 45-character limit on the name.
 
     @property
     def max_name_length(self) -> int:
         return min(super().max_name_length, MAX_DEPLOYMENT_NAME_LENGTH)
+
+    def cluster_id(self, job: Mapping[str, Any]) -> str | None:
+        return str(job["metadata"]["name"])
 
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         jobmanager = (job.get("status") or {}).get("jobManagerDeploymentStatus")
@@ -182,8 +215,9 @@ class FlinkSessionJobAdapter(_FlinkJobAdapter):
 
     engine = "flink_session"
     resource = FLINK_SESSION_JOB
-    name_suffixes = ("-session-job",)
-    local_pod_suffix = "-session-job"
+
+    def cluster_id(self, job: Mapping[str, Any]) -> str | None:
+        return (job.get("spec") or {}).get("deploymentName") or None
 
 
 def _job_status(job: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -24,13 +24,13 @@ not yet concluded state)
 ``Suspending``, ``Suspended``, anything new             operator may still run
 ======================================================  ==========================================
 
-**Log pod.** In the default ``K8sJobMode`` a submitter Kubernetes Job named after the RayJob runs
-``ray job submit`` and follows the job's log, so its pod's log is the job's log. A Job's pod has
-a generated suffix that the status does not report (and the provider's Role may not list pods,
-which carry the label ``job-name=<name>``), so the adapter names the pod the local control plane
-runs: ``<name>-<first 5 hex digits of sha1(status.jobId)>``, known as soon as the status has the
-job id. On a real cluster reading that name finds no pod, and the log comes from the log archive.
-``HTTPMode`` and ``SidecarMode`` have no submitter pod: no log pod.
+**Log pods.** In the default ``K8sJobMode`` KubeRay runs ``ray job submit`` in a submitter
+Kubernetes Job named after the RayJob (``rayjob_controller.go`` ``createNewK8sJob``), which follows
+the Ray job's log: its pod's log is the job's log. The Job controller names that pod with a random
+suffix and labels it ``job-name=<job>``; a submission it retries, or a new attempt after
+``Retrying`` (a new Job), is a newer pod with the same label. In ``SidecarMode`` the submitter is
+the ``ray-job-submitter`` container of the cluster's head pod (``ray.io/cluster=<cluster>,
+ray.io/node-type=head``). ``HTTPMode`` and ``InteractiveMode`` have no submitter: no log pod.
 
 **Links.** ``ray_dashboard`` (placeholders ``{ray_cluster}``, ``{job_id}``) while the cluster
 lives and after: KubeRay removes a finished job's cluster (``shutdownAfterJobFinishes``), after
@@ -39,13 +39,15 @@ which a dashboard link can only work through a Ray history service the template 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
+from moka_provider.engines.base import EngineAdapter, JobStatus, LogPods, Phase
 from moka_provider.engines.resources import RAY_JOB
 
+#: KubeRay's submitter container, in the submitter Job's pod or the head pod
+#: (``utils/constant.go`` ``SubmitterContainerName``).
+SUBMITTER_CONTAINER = "ray-job-submitter"
 #: KubeRay's limit on a RayJob's name (the names of its cluster and pods derive from it).
 MAX_RAY_JOB_NAME_LENGTH = 47
 _FAILED = frozenset({"Failed", "ValidationFailed"})
@@ -83,20 +85,22 @@ class RayAdapter(EngineAdapter):
             )
         return JobStatus(Phase.PENDING, state, message or None)
 
-    def log_pod(self, job: Mapping[str, Any]) -> str | None:
-        """The submitter pod as the local control plane names it (see the module docstring)."""
-        job_id = (job.get("status") or {}).get("jobId")
+    def log_pods(self, job: Mapping[str, Any]) -> LogPods | None:
+        """The submitter's pod (see the module docstring)."""
         mode = (job.get("spec") or {}).get("submissionMode") or "K8sJobMode"
-        if not job_id or mode != "K8sJobMode":
-            return None
-        return f"{job['metadata']['name']}-{hashlib.sha1(str(job_id).encode()).hexdigest()[:5]}"
+        if mode == "K8sJobMode":
+            return LogPods(f"job-name={job['metadata']['name']}", SUBMITTER_CONTAINER)
+        cluster = (job.get("status") or {}).get("rayClusterName")
+        if mode == "SidecarMode" and cluster:
+            return LogPods(f"ray.io/cluster={cluster},ray.io/node-type=head", SUBMITTER_CONTAINER)
+        return None
 
     def link_params(self, job: Mapping[str, Any]) -> dict[str, str | None]:
         status = job.get("status") or {}
         return {
             "job_id": status.get("jobId") or None,
             "ray_cluster": status.get("rayClusterName") or None,
-            "pod": self.log_pod(job),
+            "pod": None,
         }
 
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
+from moka_provider.engines.base import EngineAdapter, JobStatus, LogPods, Phase
 from moka_provider.engines.resources import SPARK_APPLICATION
+
+DRIVER_ROLE = "spark-role=driver"
+APP_NAME_LABEL = "sparkoperator.k8s.io/app-name"
+SUBMISSION_ID_LABEL = "sparkoperator.k8s.io/submission-id"
+#: Spark's name for the driver's container (``spark.kubernetes.driver.podTemplateContainerName``).
+DRIVER_CONTAINER = "spark-kubernetes-driver"
 
 _RUNNING_STATES = frozenset({"RUNNING", "SUCCEEDING", "FAILING", "INVALIDATING"})
 
@@ -23,9 +29,21 @@ class SparkAdapter(EngineAdapter):
     # The operator names the driver pod "<name>-driver" and the UI service "<name>-ui-svc".
     name_suffixes = ("-driver", "-ui-svc")
     link_buttons = ("spark_ui",)
-    # internal/controller/sparkapplication/controller.go recordSparkApplicationEvent (reasons from
-    # pkg/common/event.go), recorded as the state is written, so before a TTL deletion.
-    end_event_reasons = {"SparkApplicationCompleted": Phase.SUCCEEDED, "SparkApplicationFailed": Phase.FAILED}
+    # Reasons from pkg/common/event.go, recorded by internal/controller/sparkapplication/controller.go
+    # (submitSparkApplication, reconcilePendingRerunSparkApplication,
+    # reconcileFailedSubmissionSparkApplication, recordDriverEvent from updateDriverState). At
+    # 38082f3 nothing records SparkApplicationCompleted: a success shows as SparkDriverCompleted.
+    event_phases = {
+        "SparkApplicationAdded": Phase.PENDING,
+        "SparkApplicationSubmitted": Phase.PENDING,
+        "SparkApplicationPendingRerun": Phase.PENDING,
+        "SparkDriverRunning": Phase.RUNNING,
+        "SparkDriverCompleted": Phase.SUCCEEDED,
+        "SparkApplicationCompleted": Phase.SUCCEEDED,
+        "SparkDriverFailed": Phase.FAILED,
+        "SparkDriverNotFound": Phase.FAILED,
+        "SparkApplicationFailed": Phase.FAILED,
+    }
 
     def status(self, job: Mapping[str, Any]) -> JobStatus:
         status = job.get("status") or {}
@@ -40,14 +58,26 @@ class SparkAdapter(EngineAdapter):
             return JobStatus(Phase.RUNNING, state, message)
         return JobStatus(Phase.PENDING, state, message)
 
-    def log_pod(self, job: Mapping[str, Any]) -> str | None:
-        driver = ((job.get("status") or {}).get("driverInfo") or {}).get("podName")
-        return driver or f"{job['metadata']['name']}-driver"
+    def log_pods(self, job: Mapping[str, Any]) -> LogPods:
+        """The driver of the current submission.
+
+        Spark labels its driver ``spark-role=driver``; spark-operator adds the application's name
+        and the submission's id (``internal/controller/sparkapplication/submission.go``
+        ``driverConfOption``; label names in ``pkg/common/spark.go``). A rerun under
+        ``restartPolicy: OnFailure`` gets a new ``status.submissionID`` and a driver of the same
+        name, so the id is what tells the current attempt's driver from the last one's.
+        """
+        status = job.get("status") or {}
+        selector = f"{DRIVER_ROLE},{APP_NAME_LABEL}={job['metadata']['name']}"
+        if status.get("submissionID"):
+            selector += f",{SUBMISSION_ID_LABEL}={status['submissionID']}"
+        driver = (status.get("driverInfo") or {}).get("podName")
+        return LogPods(selector, DRIVER_CONTAINER, driver or f"{job['metadata']['name']}-driver")
 
     def link_params(self, job: Mapping[str, Any]) -> dict[str, str | None]:
         return {
             "spark_app_id": (job.get("status") or {}).get("sparkApplicationId"),
-            "pod": self.log_pod(job),
+            "pod": self.log_pods(job).name,
         }
 
     def engine_links(
@@ -62,5 +92,5 @@ class SparkAdapter(EngineAdapter):
         return {
             "spark_application_id": status.get("sparkApplicationId"),
             "executor_count": len(status.get("executorState") or {}),
-            "driver_pod": self.log_pod(job),
+            "driver_pod": self.log_pods(job).name,
         }

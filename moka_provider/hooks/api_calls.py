@@ -165,6 +165,25 @@ def delete_object(
     )
 
 
+def event_time(event: Mapping[str, Any]) -> str:
+    """When an Event (as the API returns it) last happened, for ordering Events.
+
+    A repeated Event is one object whose ``series.lastObservedTime`` moves on (the events.k8s.io
+    recorders of spark-operator and KubeRay); older recorders move ``lastTimestamp``.
+    """
+    series = event.get("series") or {}
+    return str(series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("eventTime") or "")
+
+
+def list_pods(namespace: str, *, label_selector: str) -> ApiCall:
+    return ApiCall(
+        "core",
+        "list_namespaced_pod",
+        {"namespace": namespace, "label_selector": label_selector},
+        f"list pods {label_selector} in {namespace}",
+    )
+
+
 def read_pod_log(
     namespace: str,
     pod: str,

@@ -169,6 +169,11 @@ class MokaHook(MokaBaseHook):
         )
         yield from self._stream_lines(call)
 
+    def list_pods(self, label_selector: str, namespace: str | None = None) -> builtins.list[dict]:
+        """The pods matching ``label_selector``, as the API returns them (dicts)."""
+        pods = self._run(api_calls.list_pods(self.namespace(namespace), label_selector=label_selector))
+        return list(self._apis["core"].api_client.sanitize_for_serialization(pods).get("items") or [])
+
     def list_events(
         self, name: str, namespace: str | None = None, *, kind: str | None = None, uid: str | None = None
     ) -> builtins.list[dict]:
@@ -179,7 +184,7 @@ class MokaHook(MokaBaseHook):
             )
         )
         items = self._apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
-        return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+        return sorted(items, key=api_calls.event_time)
 
     def test_connection(self) -> tuple[bool, str]:
         """Used by the Airflow UI's Test button: can the connection list jobs in its namespace?"""

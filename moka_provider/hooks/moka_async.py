@@ -161,7 +161,7 @@ class MokaAsyncHook(MokaBaseHook):
         async with self._client() as apis:
             events = await self._run(call, apis)
             items = apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
-        return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+        return sorted(items, key=api_calls.event_time)
 
     # -- plumbing ------------------------------------------------------------------------------
 

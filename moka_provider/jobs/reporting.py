@@ -40,15 +40,15 @@ class JobReporter:
         if follower is not None and follower.count:
             lines, source = list(follower.tail), f"pod {follower.pod}"
         else:
-            pod = self.adapter.log_pod(job)
+            pods = self.adapter.log_pods(job)
             namespace = job["metadata"]["namespace"]
-            log = read_job_log(self.hook, self.hook.settings, pod, namespace, link_params(self.adapter, job))
+            log = read_job_log(self.hook, self.hook.settings, pods, namespace, link_params(self.adapter, job))
             if log.source is None:
                 self.log.warning("the job's log could not be read: %s", log.problem)
                 return ""
             self.log.info("log of %s, from %s:", self.describe(job), log.source)
             for line in log.lines:
-                self.log.info("[%s] %s", pod, line)
+                self.log.info("[%s] %s", log.pod or "-", line)
             lines, source = log.lines[-ERROR_TAIL_LINES:], log.source
         if not lines:
             return ""

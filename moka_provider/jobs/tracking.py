@@ -119,23 +119,24 @@ class JobTracker:
         """Take the job as a GET found it (``None``: not found) before watching it again.
 
         Not found, or found with another uid (deleted and its name reused), means our job is gone:
-        :meth:`judge_gone` then tells from the operator's Events whether it had ended first.
+        :meth:`judge_by_events` then tells from the operator's Events whether it had ended first.
         """
         uid = self.job.get("metadata", {}).get("uid")
         if job is None or job.get("metadata", {}).get("uid") != uid:
             return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
         return self.observe("MODIFIED", job)
 
-    def judge_gone(self, events: Sequence[Mapping[str, Any]]) -> Outcome:
-        """The outcome of a job found deleted, from the operator's Events about it (oldest first).
+    def judge_by_events(self, outcome: Outcome, events: Sequence[Mapping[str, Any]]) -> Outcome:
+        """``outcome`` (a job found deleted, or in trouble past its grace) unless the operator's
+        Events about the job (oldest first) record that it ended first.
 
-        An operator that deletes finished jobs (spark-operator's ``timeToLiveSeconds``, KubeRay's
-        TTL deletion) may do so before anyone looked; the Event recording the end survives it. Only
-        a job with no such Event was deleted before it finished.
+        An operator that deletes finished jobs (spark-operator's ``timeToLiveSeconds``) may do so
+        before anyone looked, and a JobManager that restarted may no longer know a finished job
+        (flink-kubernetes-operator's "Job Not Found"); the Event recording the end survives both.
         """
         ended = self.adapter.status_from_events(events)
         if ended is None or not ended.phase.terminal:
-            return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
+            return outcome
         self.status = ended
         verdict = Verdict.SUCCEEDED if ended.phase is Phase.SUCCEEDED else Verdict.FAILED
         return Outcome(verdict, self.job, ended, self.started_at)
@@ -148,7 +149,7 @@ class JobTracker:
         if self._waiting_to_start() and now >= self.deadlines.start_by:  # type: ignore[operator]
             return Outcome(Verdict.START_TIMEOUT, self.job, self.status, self.started_at)
         grace_ends = self._grace_ends()
-        if grace_ends is not None and now >= grace_ends:
+        if grace_ends is not None and now >= grace_ends and self.status.trouble:
             return Outcome(Verdict.UNHEALTHY, self.job, self.status, self.started_at)
         return None
 
@@ -174,9 +175,11 @@ class JobTracker:
         )
 
     def _note_trouble(self) -> None:
-        if not self.status.trouble:
+        # Only progress ends a trouble: an operator retrying a failed deployment clears its error
+        # between attempts (flink-kubernetes-operator), which must not start the grace anew.
+        if self.status.phase is not Phase.PENDING:
             self.troubled_since = None
-        elif self.troubled_since is None:
+        elif self.status.trouble and self.troubled_since is None:
             self.troubled_since = time.time()
 
     def _note_start(self) -> None:

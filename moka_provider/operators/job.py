@@ -238,11 +238,13 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             None if self._first_phase is Phase.PENDING else time.time(),
             self.error_grace,
         )
-        pod = self.adapter.log_pod(job)
         self._follower = None
-        if pod:
+        if self.adapter.log_pods(job):
             self._follower = LogFollower(
-                self.hook, pod, job["metadata"]["namespace"], lambda line: self.log.info("[%s] %s", pod, line)
+                self.hook,
+                job["metadata"]["namespace"],
+                lambda: self.adapter.log_pods(tracker.job),  # the job as last seen: the current attempt
+                lambda pod, line: self.log.info("[%s] %s", pod, line),
             ).start()
         try:
             outcome = self._watch(context, tracker)
@@ -300,11 +302,11 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
         def look_then_watch() -> Outcome | None:
             outcome = watch_once()
-            if outcome is not None and outcome.verdict is Verdict.DELETED:
+            if outcome is not None and outcome.verdict in (Verdict.DELETED, Verdict.UNHEALTHY):
                 events = self.hook.list_events(
                     name, namespace, kind=self.adapter.resource.kind, uid=job["metadata"]["uid"]
                 )
-                outcome = tracker.judge_gone(events)
+                outcome = tracker.judge_by_events(outcome, events)
             return outcome
 
         def watch_once() -> Outcome | None:
@@ -380,7 +382,8 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             )
         if outcome.verdict is Verdict.DELETED:
             raise AirflowException(
-                f"{what} was deleted before it finished (last state {status.state or 'none'})"
+                f"{what} was deleted before it was seen to end, and its operator recorded no end "
+                f"(last state {status.state or 'none'})"
                 f"{reporter.log_tail(job)}"
             )
         tail = reporter.log_tail(job, self._follower)

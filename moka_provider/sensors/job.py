@@ -241,7 +241,10 @@ class MokaJobSensor(BaseSensorOperator):
                 f"{outcome.status.message or 'no message'}{tail}"
             )
         if outcome.verdict is Verdict.DELETED:
-            raise AirflowException(f"{what} was deleted before it finished (last state {state}){tail}")
+            raise AirflowException(
+                f"{what} was deleted before it was seen to end, and its operator recorded no end "
+                f"(last state {state}){tail}"
+            )
         if outcome.verdict is Verdict.FAILED:
             raise AirflowException(reporter.failure(outcome, tail))
         return reporter.result(outcome)

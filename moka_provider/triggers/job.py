@@ -98,15 +98,16 @@ class MokaJobTrigger(BaseTrigger):
 
     async def _look_then_watch(self, hook: Any, adapter: Any, tracker: Any) -> Any:
         """Get the job, then watch it from there until it ends or the watch's time is up; a job
-        found deleted is judged by its operator's Events (it may have ended first)."""
+        found deleted, or in trouble past its grace, is judged by its operator's Events (it may
+        have ended first)."""
         from moka_provider.jobs.tracking import Verdict
 
         outcome = await self._watch_once(hook, adapter, tracker)
-        if outcome is not None and outcome.verdict is Verdict.DELETED:
+        if outcome is not None and outcome.verdict in (Verdict.DELETED, Verdict.UNHEALTHY):
             events = await hook.list_events(
                 self.name, self.namespace, kind=adapter.resource.kind, uid=self.uid
             )
-            outcome = tracker.judge_gone(events)
+            outcome = tracker.judge_by_events(outcome, events)
         return outcome
 
     async def _watch_once(self, hook: Any, adapter: Any, tracker: Any) -> Any:

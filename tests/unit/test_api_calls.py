@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from moka_provider.engines.resources import FLINK_DEPLOYMENT, RAY_JOB, SPARK_APPLICATION
@@ -171,3 +173,36 @@ def test_list_events_by_name_and_kind():
 
     assert call.kwargs["field_selector"] == "involvedObject.name=pi,involvedObject.kind=SparkApplication"
     assert call.operation == "list events of SparkApplication moka/pi"
+
+
+def test_list_events_of_one_object_by_uid():
+    call = api_calls.list_events(
+        "moka", involved_name="pi", involved_kind="SparkApplication", involved_uid="u-1"
+    )
+
+    assert call.kwargs["field_selector"] == (
+        "involvedObject.name=pi,involvedObject.kind=SparkApplication,involvedObject.uid=u-1"
+    )
+
+
+def test_list_pods_by_labels():
+    call = api_calls.list_pods("moka", label_selector="app=wc,component=jobmanager")
+
+    assert (call.api, call.method) == ("core", "list_namespaced_pod")
+    assert call.kwargs == {"namespace": "moka", "label_selector": "app=wc,component=jobmanager"}
+
+
+def test_events_are_ordered_by_when_they_last_happened_a_series_by_its_last_observation():
+    events: list[dict[str, Any]] = [
+        {
+            "reason": "Submitted",
+            "eventTime": "2026-01-01T00:00:01Z",
+            "series": {"lastObservedTime": "2026-01-01T00:05:00Z"},
+        },
+        {"reason": "DriverFailed", "eventTime": "2026-01-01T00:02:00Z"},
+        {"reason": "Old", "lastTimestamp": "2026-01-01T00:01:00Z"},
+    ]
+
+    ordered = sorted(events, key=api_calls.event_time)
+
+    assert [event["reason"] for event in ordered] == ["Old", "DriverFailed", "Submitted"]

@@ -340,8 +340,8 @@ async def test_a_job_gone_after_its_operator_recorded_the_end_ends_as_the_operat
 ):
     hook = FakeAsyncHook(None)  # removed by its timeToLiveSeconds before the trigger first looked
     hook.events = [
-        {"reason": "SparkApplicationSubmitted", "message": "submitted"},
-        {"reason": "SparkApplicationCompleted", "message": f"SparkApplication {NAME} completed"},
+        {"reason": "SparkApplicationSubmitted", "message": NAME},
+        {"reason": "SparkDriverCompleted", "message": f"{NAME}-driver"},
     ]
 
     payload = await first_event(trigger(), hook, monkeypatch, within=1)

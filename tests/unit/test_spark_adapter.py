@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.base import Phase
+from moka_provider.engines.base import LogPods, Phase
 from moka_provider.engines.registry import ADAPTERS, adapter_for
 from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.engines.spark import SparkAdapter
@@ -25,10 +25,16 @@ def spark_job(status: dict[str, Any] | None = None) -> dict[str, Any]:
 # --- log pod ------------------------------------------------------------------------------------------
 
 
-def test_log_pod_is_the_driver_the_status_names():
-    job = spark_job({"driverInfo": {"podName": "custom-driver-pod"}})
+def test_the_log_is_the_drivers_of_the_current_submission():
+    # submission.go driverConfOption labels the driver with the app's name and the submission id;
+    # a rerun reuses the driver's name with a new submissionID.
+    job = spark_job({"submissionID": "6f1c", "driverInfo": {"podName": "custom-driver-pod"}})
 
-    assert ADAPTER.log_pod(job) == "custom-driver-pod"
+    assert ADAPTER.log_pods(job) == LogPods(
+        "spark-role=driver,sparkoperator.k8s.io/app-name=pi-1a2b3c4d,sparkoperator.k8s.io/submission-id=6f1c",
+        "spark-kubernetes-driver",
+        "custom-driver-pod",
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,8 +42,13 @@ def test_log_pod_is_the_driver_the_status_names():
     [None, {}, {"driverInfo": {}}, {"driverInfo": {"podName": ""}}, {"driverInfo": None}],
     ids=["no-status", "empty-status", "no-pod-name", "empty-pod-name", "null-driver-info"],
 )
-def test_log_pod_defaults_to_the_operators_driver_name(status: dict[str, Any] | None):
-    assert ADAPTER.log_pod(spark_job(status)) == "pi-1a2b3c4d-driver"
+def test_before_a_submission_any_driver_of_the_app_and_the_operators_driver_name(
+    status: dict[str, Any] | None,
+):
+    pods = ADAPTER.log_pods(spark_job(status))
+
+    assert pods.selector == "spark-role=driver,sparkoperator.k8s.io/app-name=pi-1a2b3c4d"
+    assert pods.name == "pi-1a2b3c4d-driver"
 
 
 # --- link parameters and links ----------------------------------------------------------------------

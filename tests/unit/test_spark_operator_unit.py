@@ -435,7 +435,7 @@ def test_worker_wait_for_a_job_already_gone_is_deleted(monkeypatch: pytest.Monke
 
 @pytest.mark.parametrize(
     ("reason", "verdict"),
-    [("SparkApplicationCompleted", Verdict.SUCCEEDED), ("SparkApplicationFailed", Verdict.FAILED)],
+    [("SparkDriverCompleted", Verdict.SUCCEEDED), ("SparkApplicationFailed", Verdict.FAILED)],
 )
 def test_worker_wait_for_a_job_gone_after_it_ended_ends_as_its_operator_recorded(
     monkeypatch: pytest.MonkeyPatch, reason: str, verdict: Verdict
@@ -446,7 +446,8 @@ def test_worker_wait_for_a_job_gone_after_it_ended_ends_as_its_operator_recorded
     outcome, _ = worker_wait(hook, spark_job("RUNNING"), monkeypatch)
 
     assert outcome.verdict is verdict
-    assert (outcome.status.state, outcome.status.message) == (reason, "the end")
+    assert outcome.status.state == reason
+    assert outcome.status.message == f"its operator recorded {reason} before the job was deleted"
     assert hook.event_queries[0]["uid"] == "uid-1"
 
 

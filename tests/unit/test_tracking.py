@@ -396,6 +396,24 @@ def test_trouble_that_outlasts_the_error_grace_ends_the_wait_as_unhealthy():
     assert outcome.status.message == "[flink-main-container] still pulling"
 
 
+def test_an_error_cleared_between_retries_does_not_start_the_grace_anew():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    tracker = JobTracker(FlinkAdapter(), flink_in_error(), Deadlines(), None, error_grace=60)
+    first = tracker.troubled_since
+    assert first is not None
+    retrying = flink_in_error()
+    retrying["status"] = {"lifecycleState": "CREATED", "jobStatus": {"state": "RECONCILING"}}
+
+    assert tracker.observe("MODIFIED", retrying) is None
+    assert tracker.check(now=first + 61) is None  # no error right now: no verdict on it
+    tracker.observe("MODIFIED", flink_in_error())
+
+    assert tracker.troubled_since == first
+    outcome = tracker.check(now=first + 61)
+    assert outcome is not None and outcome.verdict is Verdict.UNHEALTHY
+
+
 def test_trouble_that_clears_within_the_grace_starts_the_grace_anew_next_time():
     from moka_provider.engines.flink import FlinkAdapter
 
@@ -425,17 +443,31 @@ def test_without_an_error_grace_trouble_never_ends_the_wait():
     ("events", "verdict"),
     [
         ([], Verdict.DELETED),
-        ([{"reason": "SparkApplicationSubmitted"}], Verdict.DELETED),
-        ([{"reason": "SparkApplicationCompleted", "message": "done"}], Verdict.SUCCEEDED),
-        ([{"reason": "SparkApplicationFailed", "message": "exit 1"}], Verdict.FAILED),
-        # a rerun: the last end recorded counts
-        ([{"reason": "SparkApplicationFailed"}, {"reason": "SparkApplicationCompleted"}], Verdict.SUCCEEDED),
+        ([{"reason": "SparkApplicationSubmitted"}, {"reason": "SparkDriverRunning"}], Verdict.DELETED),
+        # 38082f3 records no SparkApplicationCompleted: the driver's end is the success
+        ([{"reason": "SparkDriverRunning"}, {"reason": "SparkDriverCompleted"}], Verdict.SUCCEEDED),
+        ([{"reason": "SparkDriverRunning"}, {"reason": "SparkDriverFailed"}], Verdict.FAILED),
+        ([{"reason": "SparkApplicationFailed"}], Verdict.FAILED),
+        # a driver failure that an OnFailure rerun followed is not the end
+        ([{"reason": "SparkDriverFailed"}, {"reason": "SparkApplicationPendingRerun"}], Verdict.DELETED),
+        (
+            [
+                {"reason": "SparkDriverFailed"},
+                {"reason": "SparkApplicationPendingRerun"},
+                {"reason": "SparkDriverCompleted"},
+            ],
+            Verdict.SUCCEEDED,
+        ),
+        # Events the operator does not record about its progress change nothing
+        ([{"reason": "SparkDriverCompleted"}, {"reason": "SparkExecutorCompleted"}], Verdict.SUCCEEDED),
     ],
 )
 def test_a_job_gone_is_judged_by_the_last_end_its_operator_recorded(events: list, verdict: Verdict):
     tracker = JobTracker(ADAPTER, spark_job("RUNNING"), Deadlines())
+    gone = tracker.looked_up(None)
+    assert gone is not None
 
-    outcome = tracker.judge_gone(events)
+    outcome = tracker.judge_by_events(gone, events)
 
     assert outcome.verdict is verdict
     assert outcome.job["metadata"]["uid"] == "uid-1"

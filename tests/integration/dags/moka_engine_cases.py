@@ -16,7 +16,6 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
-from moka_provider.exceptions import MokaApiError
 from moka_provider.operators.flink import MokaFlinkOperator
 from moka_provider.operators.job import MokaJobOperator
 from moka_provider.operators.ray import MokaRayOperator
@@ -66,13 +65,10 @@ def archive_only(operator: type[MokaJobOperator]) -> type[MokaJobOperator]:
         def _conclude(self, context: Any, outcome: Any) -> dict[str, Any]:
             metadata = outcome.job["metadata"]
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
-            pod = self.adapter.log_pod(outcome.job)
+            pods = self.adapter.log_pods(outcome.job)
             for _ in range(120):
-                try:
-                    next(iter(self.hook.read_pod_log(pod, metadata["namespace"], tail_lines=1)), None)
-                except MokaApiError as error:
-                    if error.not_found:
-                        break
+                if not pods or not self.hook.list_pods(pods.selector, metadata["namespace"]):
+                    break
                 time.sleep(0.5)
             return super()._conclude(context, outcome)
 
