@@ -27,16 +27,24 @@ What Moka adds or refuses on top of the CRD:
   groups the pods under its generated id; an explicit ``yunikorn.apache.org/app-id`` label can be
   added with ``spec_overrides``.
 - ``architecture`` pins the pods with a ``kubernetes.io/arch`` node selector in ``podTemplate``.
+- A ``flinkVersion`` the operator no longer supports (before :data:`MIN_FLINK_VERSION`), from any
+  layer, is refused: the operator would leave the resource without any status.
+- A FlinkSessionJob's ``jarURI`` must use a scheme the operator allows by default (``https``) and
+  not name a loopback, link-local, site-local, wildcard or multicast host.
 
 Pure logic, checked against the official CRD before it is returned.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from moka_provider.engines.values import (
@@ -78,6 +86,34 @@ _FLINK_SIZE = re.compile(r"^[0-9]+ ?(k|kb|m|mb|g|gb|t|tb)$", re.IGNORECASE)
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://.")
 _VERSION = re.compile(r"^v?([0-9]+)[._]([0-9]+)([._][0-9]+)*$")
 _DEPLOYMENT_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,43}[a-z0-9])?$")
+
+#: The oldest ``flinkVersion`` the operator runs (``FlinkVersion.isSupported``).
+MIN_FLINK_VERSION = "v1_15"
+#: The operator settings (SECTION_SYSTEM, operator-wide) that govern a FlinkSessionJob's jarURI,
+#: and their defaults: ``KubernetesOperatorConfigOptions.JAR_URI_ALLOWED_SCHEMES`` and
+#: ``JAR_URI_DISALLOW_RESTRICTED_HOSTS`` (flink-kubernetes-operator, config/KubernetesOperatorConfigOptions.java).
+JAR_URI_SCHEMES_OPTION = "kubernetes.operator.user.artifacts.allowed-schemes"
+JAR_URI_DEFAULT_SCHEMES = ("https",)
+JAR_URI_HOSTS_OPTION = "kubernetes.operator.user.artifacts.disallow-restricted-hosts"
+#: What ``InetAddress`` calls loopback, link-local, site-local, wildcard (any-local) and multicast.
+_RESTRICTED_NETWORKS = tuple(
+    (ipaddress.ip_network(network), kind)
+    for network, kind in (
+        ("127.0.0.0/8", "loopback"),
+        ("::1/128", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("fe80::/10", "link-local"),
+        ("10.0.0.0/8", "site-local"),
+        ("172.16.0.0/12", "site-local"),
+        ("192.168.0.0/16", "site-local"),
+        ("fec0::/10", "site-local"),
+        ("0.0.0.0/32", "wildcard"),
+        ("::/128", "wildcard"),
+        ("224.0.0.0/4", "multicast"),
+        ("ff00::/8", "multicast"),
+    )
+)
+_IPV4_SHORTHAND = re.compile(r"^[0-9a-fx.]+$")
 
 
 def build_flink_deployment(
@@ -148,6 +184,7 @@ def build_flink_deployment(
             "flink_version",
             "no Flink version: pass flink_version= or set flink_version on the moka connection",
         )
+    _check_supported_version(spec, flink_version, template_spec, spec_overrides)
     if not spec.get("image"):
         raise MokaJobSpecError("image", "no image: pass image= or set flink_image on the moka connection")
     _run_in_batch_mode(spec, template_spec, flink_configuration, spec_overrides, final_argument)
@@ -200,6 +237,7 @@ def build_flink_session_job(
             "no session cluster: pass deployment_name= (the session FlinkDeployment's name)",
         )
     _check_job(spec)
+    _check_session_jar_uri(spec, jar_uri, template_spec, spec_overrides, final_argument)
     _run_in_batch_mode(spec, template_spec, flink_configuration, spec_overrides, final_argument)
     manifest = manifest_of(FLINK_SESSION_JOB, template, spec)
     validate_against_crd(FLINK_SESSION_JOB, manifest, argument=final_argument)
@@ -369,6 +407,132 @@ def _check_job(spec: Mapping[str, Any]) -> None:
             "no job: pass jar_uri= (and entry_class=), python_file= or python_module=, "
             "or set spec.job in application_file",
         )
+
+
+def _check_supported_version(
+    spec: Mapping[str, Any], flink_version: Any, template_spec: Mapping[str, Any], spec_overrides: Any
+) -> None:
+    """Refuse a ``flinkVersion`` before :data:`MIN_FLINK_VERSION` (v1_13, v1_14: in the CRD's enum).
+
+    Mirrors ``ValidatorUtils.validateSupportedVersion`` (flink-kubernetes-operator,
+    utils/ValidatorUtils.java), which ``FlinkDeploymentController.reconcile`` runs first: when
+    ``FlinkVersion.isSupported`` (api/spec/FlinkVersion.java: ``>= v1_15``) is false it records an
+    UnsupportedFlinkVersion Event and returns without writing any status, on every reconcile; the
+    resource never runs and a task would wait without a word. (A FlinkSessionJob has no version of
+    its own: the operator takes its session FlinkDeployment's, and finds none, with the same
+    silence, when that deployment does not exist; checking it would take a lookup on the cluster.)
+    """
+    version = spec.get("flinkVersion")
+    match = _VERSION.match(version) if isinstance(version, str) else None
+    if not match or (int(match[1]), int(match[2])) >= (1, 15):
+        return
+    overrides = spec_overrides if isinstance(spec_overrides, Mapping) else {}
+    blamed, source = (
+        ("spec_overrides", "")
+        if "flinkVersion" in overrides
+        else ("flink_version", "")
+        if flink_version is not None
+        else ("application_file", "")
+        if "flinkVersion" in template_spec
+        else ("flink_version", " (the flink_version of the moka connection)")
+    )
+    raise MokaJobSpecError(
+        blamed,
+        f"flinkVersion {version}{source} is not supported by the Flink Kubernetes operator, which needs "
+        f"{MIN_FLINK_VERSION} or later: it would never deploy the job nor write any status",
+    )
+
+
+def _check_session_jar_uri(
+    spec: Mapping[str, Any],
+    jar_uri: Any,
+    template_spec: Mapping[str, Any],
+    spec_overrides: Any,
+    final_argument: str,
+) -> None:
+    """A FlinkSessionJob's ``job.jarURI`` the operator accepts with its default settings.
+
+    Mirrors ``DefaultValidator.validateJarURI`` (flink-kubernetes-operator,
+    validation/DefaultValidator.java, called by ``validateSessionJobJarURI``): the scheme must be
+    in :data:`JAR_URI_SCHEMES_OPTION` (default ``https`` only), and with
+    :data:`JAR_URI_HOSTS_OPTION` (default true) an http(s) URI needs a host that does not resolve
+    to a loopback, link-local, site-local, wildcard or multicast address. Moka does no DNS lookup:
+    it only refuses such addresses written literally, and ``localhost``; a name that resolves to
+    one (or does not resolve) is only caught by the operator, which then marks the session job
+    FAILED with a ValidationException. No jarURI (a Python job) is fine.
+    """
+    job = spec.get("job")
+    uri = job.get("jarURI") if isinstance(job, Mapping) else None
+    if uri is None:
+        return
+    overrides = spec_overrides if isinstance(spec_overrides, Mapping) else {}
+    override_job = overrides.get("job")
+    blamed = (
+        "spec_overrides"
+        if isinstance(override_job, Mapping) and "jarURI" in override_job
+        else "jar_uri"
+        if jar_uri is not None
+        else "application_file"
+        if isinstance(template_spec.get("job"), Mapping) and "jarURI" in template_spec["job"]
+        else final_argument
+    )
+    settings = (
+        f"Moka checks against the operator's default {JAR_URI_SCHEMES_OPTION} "
+        f"({', '.join(JAR_URI_DEFAULT_SCHEMES)}), even on a cluster whose operator allows more"
+    )
+    text = str(uri).strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError as error:
+        raise MokaJobSpecError(blamed, f"jarURI {text!r} is not a valid URI: {error}") from None
+    if not parts.scheme:
+        raise MokaJobSpecError(
+            blamed, f"jarURI {text!r} has no scheme; a session job's jar must be an https URL ({settings})"
+        )
+    if parts.scheme.lower() not in JAR_URI_DEFAULT_SCHEMES:
+        raise MokaJobSpecError(
+            blamed,
+            f"jarURI {text!r}: the Flink operator fetches a session job's jar itself and refuses the scheme "
+            f"{parts.scheme!r} ({settings}); serve the jar over https, or run the job on a cluster of its "
+            "own (leave session_cluster out), where local:// and other schemes work",
+        )
+    if not host:
+        raise MokaJobSpecError(
+            blamed,
+            f"jarURI {text!r} has no host, which the Flink operator refuses for https URIs "
+            f"({JAR_URI_HOSTS_OPTION} is true by default)",
+        )
+    if kind := _restricted_host(host):
+        raise MokaJobSpecError(
+            blamed,
+            f"jarURI host {host!r} is a {kind} address, which the Flink operator refuses "
+            f"({JAR_URI_HOSTS_OPTION} is true by default); serve the jar from a public https host",
+        )
+
+
+def _restricted_host(host: str) -> str | None:
+    """What kind of restricted address ``host`` is, written as an IP literal (or ``localhost``).
+
+    The kinds are ``java.net.InetAddress``'s (``isLoopbackAddress``, ``isLinkLocalAddress``,
+    ``isSiteLocalAddress``, ``isAnyLocalAddress``, ``isMulticastAddress``), which the operator
+    checks on the resolved address. No DNS lookup happens here.
+    """
+    if host.rstrip(".") == "localhost":
+        return "loopback"
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        address = None
+        if _IPV4_SHORTHAND.match(host) and any(c.isdigit() for c in host):
+            with contextlib.suppress(OSError):  # 127.1, 0x7f.1, 2130706433: IPv4 to a resolver
+                address = ipaddress.IPv4Address(socket.inet_aton(host))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # Java reads ::ffff:a.b.c.d as the IPv4 address
+    if address is None:
+        return None
+    return next((kind for network, kind in _RESTRICTED_NETWORKS if address in network), None)
 
 
 def _run_in_batch_mode(

@@ -29,11 +29,18 @@ job's own cluster is removed when the job ends (``shutdownAfterJobFinishes: true
 ``runtime_env`` (a dict, or YAML text) becomes ``runtimeEnvYAML``; ``entrypoint`` (a command line,
 or a list of words joined as a shell would split them) is required unless a layer has one or a
 ``submitterPodTemplate`` with its own command. Pure logic, checked against the official CRD.
+
+The final spec is also checked against the rules KubeRay's ``ValidateRayJobSpec`` applies after
+the API server accepted the RayJob (a failure there is a ``ValidationFailed`` job), and against
+what never ends: ``InteractiveMode`` (waits for a person to submit the job) and a ``DeleteSelf``
+deletion sooner than :data:`MIN_DELETE_SELF_SECONDS` after the end (the task would not find the
+job to read how it ended).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import shlex
@@ -72,6 +79,12 @@ DEFAULT_TTL_SECONDS = 60
 #: The head of a cluster that no layer describes.
 DEFAULT_HEAD = {"cpu": "1", "memory": "2Gi"}
 SUBMISSION_MODES = ("K8sJobMode", "HTTPMode", "SidecarMode")
+INTERACTIVE_MODE = "InteractiveMode"
+#: The shortest delay Moka accepts before KubeRay deletes the RayJob itself (``DeleteSelf``): the
+#: task must still find the job to read how it ended and its log.
+MIN_DELETE_SELF_SECONDS = 60
+#: KubeRay's deletion hierarchy: for one condition, TTLs must not decrease along it.
+_DELETION_ORDER = ("DeleteWorkers", "DeleteCluster", "DeleteSelf")
 #: The ``clusterSelector`` key KubeRay finds an existing RayCluster by.
 CLUSTER_LABEL = "ray.io/cluster"
 GPU = "nvidia.com/gpu"
@@ -153,7 +166,18 @@ def build_ray_job(
     )
     final_argument = blamed_argument(application_file, spec_overrides)
     _fill_pods(spec, settings, architecture)
+    set_by = {
+        "shutdownAfterJobFinishes": ("shutdown_after_job_finishes", shutdown_after_job_finishes),
+        "ttlSecondsAfterFinished": ("ttl_seconds_after_finished", ttl_seconds_after_finished),
+        "backoffLimit": ("backoff_limit", backoff_limit),
+        "activeDeadlineSeconds": ("active_deadline_seconds", active_deadline_seconds),
+        "submissionMode": ("submission_mode", submission_mode),
+        "clusterSelector": ("cluster_selector", cluster_selector),
+        "runtimeEnvYAML": ("runtime_env", runtime_env),
+    }
+    layers = _Layers(template_spec, overrides, final_argument, set_by)
     _check_complete(spec, ttl_seconds_after_finished, backoff_limit, final_argument)
+    _check_kuberay_rules(spec, layers)
     manifest = manifest_of(RAY_JOB, template, spec)
     if queue is not None:
         manifest["metadata"].setdefault("labels", {})[YUNIKORN_QUEUE_LABEL] = required_text(queue, "queue")
@@ -413,3 +437,275 @@ def _submitter_command(template: Any) -> bool:
     containers = pod.get("containers") if isinstance(pod, Mapping) else None
     first = containers[0] if isinstance(containers, list) and containers else None
     return isinstance(first, Mapping) and bool(first.get("command"))
+
+
+# -- what KubeRay refuses after creation, or accepts and never ends -----------------------------------
+
+
+class _Layers:
+    """Which layer a field of the final spec most likely comes from, for naming it in an error."""
+
+    def __init__(
+        self,
+        template_spec: Mapping[str, Any],
+        overrides: Mapping[str, Any],
+        final_argument: str,
+        given: Mapping[str, tuple[str, Any]],
+    ) -> None:
+        self.template_spec = template_spec
+        self.overrides = overrides
+        self.final_argument = final_argument
+        self.given = given
+
+    def blame(self, *fields: str) -> str:
+        """The layer that sets the first of ``fields`` it finds, the latest layer first."""
+        for field in fields:
+            if field in self.overrides:
+                return "spec_overrides"
+        for field in fields:
+            argument, value = self.given.get(field, (None, None))
+            if argument is not None and value is not None:
+                return argument
+        for field in fields:
+            if field in self.template_spec:
+                return "application_file"
+        return self.final_argument
+
+
+def _check_kuberay_rules(spec: Mapping[str, Any], layers: _Layers) -> None:
+    """KubeRay's ``ValidateRayJobSpec`` rules a Moka-built spec can break, in its order.
+
+    Mirrors ``ValidateRayJobSpec`` (ray-operator/controllers/ray/utils/validation.go,
+    ray-project/kuberay), which the RayJob controller runs on every reconcile: a failure makes the
+    job ``ValidationFailed`` (nothing runs). Left out: the feature gate a deletionStrategy needs
+    (the operator's setting) and ``ValidateRayClusterSpec`` (the cluster's own rules).
+    """
+    shutdown = spec.get("shutdownAfterJobFinishes") is True
+    selector = spec.get("clusterSelector")
+    mode = spec.get("submissionMode")
+    cluster = spec.get("rayClusterSpec")
+    backoff_limit, ttl = as_int(spec.get("backoffLimit")), as_int(spec.get("ttlSecondsAfterFinished"))
+
+    def refuse(problem: str, *fields: str) -> None:
+        raise MokaJobSpecError(layers.blame(*fields), problem)
+
+    if spec.get("suspend") is True and not shutdown:
+        refuse(
+            "KubeRay refuses a suspended RayJob (suspend: true) whose cluster is not shut down after it "
+            "(shutdownAfterJobFinishes: true)",
+            "suspend",
+            "shutdownAfterJobFinishes",
+        )
+    if ttl is not None and ttl < 0:
+        refuse(f"ttlSecondsAfterFinished must not be negative, got {ttl}", "ttlSecondsAfterFinished")
+    _check_deletion(spec, layers)
+    if selector and spec.get("suspend") is True:
+        refuse(
+            "KubeRay cannot suspend a job on an existing cluster (clusterSelector)",
+            "suspend",
+            "clusterSelector",
+        )
+    if not selector and not isinstance(cluster, Mapping):
+        refuse("the job needs a cluster: a rayClusterSpec or a cluster_selector", "rayClusterSpec")
+    if selector:
+        if not (isinstance(selector, Mapping) and str(selector.get(CLUSTER_LABEL) or "").strip()):
+            refuse(
+                f"spec.clusterSelector must name the RayCluster with the {CLUSTER_LABEL!r} key",
+                "clusterSelector",
+            )
+        if mode == "SidecarMode":
+            refuse(
+                "KubeRay refuses SidecarMode on an existing cluster (clusterSelector): the submitter runs "
+                "next to the head of the job's own cluster; use K8sJobMode or HTTPMode",
+                "submissionMode",
+                "clusterSelector",
+            )
+        if backoff_limit:
+            refuse(
+                "retries need a cluster of the job's own: KubeRay refuses backoffLimit with cluster_selector",
+                "backoffLimit",
+                "clusterSelector",
+            )
+    if mode == INTERACTIVE_MODE:
+        # ``RayJobReconciler.Reconcile`` (ray-operator/controllers/ray/rayjob_controller.go, the
+        # Initializing case) moves an InteractiveMode job to ``Waiting`` once its cluster is up,
+        # where it stays until someone submits the job by hand and sets spec.jobId
+        # (ValidateRayJobSpec also refuses backoffLimit > 0 with it).
+        refuse(
+            "InteractiveMode waits (jobDeploymentStatus Waiting) until someone submits the job by hand, "
+            f"so the task would wait forever; use one of {', '.join(SUBMISSION_MODES)}",
+            "submissionMode",
+        )
+    if mode == "SidecarMode":
+        for field in ("submitterPodTemplate", "submitterConfig"):
+            if spec.get(field) is not None:
+                refuse(f"KubeRay does not support {field} in SidecarMode", field, "submissionMode")
+        head = cluster.get("headGroupSpec") if isinstance(cluster, Mapping) else None
+        pod = (head.get("template") or {}).get("spec") if isinstance(head, Mapping) else None
+        restart = pod.get("restartPolicy") if isinstance(pod, Mapping) else None
+        if restart not in (None, "", "Never"):
+            refuse(
+                f"in SidecarMode the head pod's restartPolicy must be Never or unset, got {restart!r}",
+                "rayClusterSpec",
+                "submissionMode",
+            )
+    auth = cluster.get("authOptions") if isinstance(cluster, Mapping) else None
+    if isinstance(auth, Mapping) and auth.get("enableK8sTokenAuth") is True:
+        refuse(
+            "KubeRay does not support Kubernetes token auth (authOptions.enableK8sTokenAuth) for a RayJob",
+            "rayClusterSpec",
+        )
+    _check_runtime_env(spec.get("runtimeEnvYAML"), layers)
+    for field in ("activeDeadlineSeconds", "preRunningDeadlineSeconds"):
+        value = as_int(spec.get(field))
+        if value is not None and value <= 0:
+            refuse(f"{field} must be a positive number of seconds, got {value}", field)
+    if backoff_limit is not None and backoff_limit < 0:
+        refuse(f"backoffLimit must not be negative, got {backoff_limit}", "backoffLimit")
+
+
+def _check_runtime_env(value: Any, layers: _Layers) -> None:
+    """``runtimeEnvYAML`` must read as a YAML mapping (``dashboardclient.UnmarshalRuntimeEnvYAML``
+    in ray-operator/controllers/ray/utils/dashboardclient/dashboard_httpclient.go reads it into a map)."""
+    if not isinstance(value, str) or not value.strip():
+        return
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        raise MokaJobSpecError(
+            layers.blame("runtimeEnvYAML"), f"runtimeEnvYAML is not valid YAML: {error}"
+        ) from None
+    if parsed is not None and not isinstance(parsed, Mapping):
+        raise MokaJobSpecError(
+            layers.blame("runtimeEnvYAML"),
+            f"runtimeEnvYAML must be a mapping (pip, env_vars, ...), got {kind_of(parsed)}",
+        )
+
+
+def _check_deletion(spec: Mapping[str, Any], layers: _Layers) -> None:
+    """KubeRay's ``validateDeletionConfiguration`` (its structural rules), and DeleteSelf's delay.
+
+    Mirrors ``validateDeletionConfiguration``, ``validateDeletionRules``, ``validateDeletionCondition``,
+    ``validateTTLConsistency`` and ``validateLegacyDeletionPolicies`` (ray-operator/controllers/ray/
+    utils/validation.go). On top, Moka refuses a ``DeleteSelf`` policy that fires sooner than
+    :data:`MIN_DELETE_SELF_SECONDS` after the job's end (``handleDeletionRules`` /
+    ``handleLegacyDeletionPolicy`` in controllers/ray/rayjob_controller.go delete the RayJob at
+    ``status.endTime`` + the rule's ``ttlSeconds``, or + ``ttlSecondsAfterFinished`` for the legacy
+    fields): the task would not find the job to read how it ended.
+    """
+    shutdown = spec.get("shutdownAfterJobFinishes") is True
+    ttl = as_int(spec.get("ttlSecondsAfterFinished")) or 0
+    strategy = spec.get("deletionStrategy")
+    if not isinstance(strategy, Mapping):
+        return
+    blamed = layers.blame("deletionStrategy")
+    rules = strategy.get("deletionRules")
+    rules = rules if isinstance(rules, list) else []
+    has_rules = bool(rules)
+    legacy = strategy.get("onSuccess") is not None or strategy.get("onFailure") is not None
+    selector = bool(spec.get("clusterSelector"))
+    cluster = spec.get("rayClusterSpec")
+    autoscaling = isinstance(cluster, Mapping) and cluster.get("enableInTreeAutoscaling") is True
+    if has_rules and shutdown:
+        raise MokaJobSpecError(
+            layers.blame("shutdownAfterJobFinishes"),
+            "KubeRay refuses shutdownAfterJobFinishes together with deletionStrategy.deletionRules; "
+            "say what to delete in the rules (DeleteCluster) and leave shutdown_after_job_finishes out",
+        )
+    if has_rules and legacy:
+        raise MokaJobSpecError(
+            blamed, "deletionStrategy: use deletionRules or the legacy onSuccess/onFailure, not both"
+        )
+    if legacy:
+        _check_legacy_deletion(strategy, shutdown, ttl, selector, autoscaling, blamed)
+    elif has_rules:
+        _check_deletion_rules(rules, selector, autoscaling, blamed)
+    else:
+        raise MokaJobSpecError(
+            blamed, "deletionStrategy needs both onSuccess and onFailure, or deletionRules (it is empty)"
+        )
+
+
+def _check_legacy_deletion(
+    strategy: Mapping[str, Any], shutdown: bool, ttl: int, selector: bool, autoscaling: bool, blamed: str
+) -> None:
+    policies = {}
+    for when in ("onSuccess", "onFailure"):
+        entry = strategy.get(when)
+        policy = entry.get("policy") if isinstance(entry, Mapping) else None
+        if policy is None:
+            raise MokaJobSpecError(
+                blamed, "deletionStrategy needs a policy in both onSuccess and onFailure (or deletionRules)"
+            )
+        policies[when] = policy
+    for when, policy in policies.items():
+        if selector and policy in ("DeleteCluster", "DeleteWorkers"):
+            raise MokaJobSpecError(
+                blamed,
+                f"deletionStrategy.{when} {policy} is not supported on an existing cluster (clusterSelector)",
+            )
+        if autoscaling and policy == "DeleteWorkers":
+            raise MokaJobSpecError(
+                blamed, f"deletionStrategy.{when} DeleteWorkers is not supported with autoscaling enabled"
+            )
+        if shutdown and policy == "DeleteNone":
+            raise MokaJobSpecError(
+                blamed, f"deletionStrategy.{when} DeleteNone contradicts shutdownAfterJobFinishes: true"
+            )
+        if policy == "DeleteSelf" and ttl < MIN_DELETE_SELF_SECONDS:
+            raise MokaJobSpecError(
+                blamed,
+                f"deletionStrategy.{when} DeleteSelf deletes the RayJob ttlSecondsAfterFinished ({ttl}) s "
+                "after it ends, too soon for the task to read how it ended and its log; set "
+                f"ttlSecondsAfterFinished to at least {MIN_DELETE_SELF_SECONDS} (with "
+                "shutdownAfterJobFinishes: true, which KubeRay requires for it)",
+            )
+
+
+def _check_deletion_rules(rules: list[Any], selector: bool, autoscaling: bool, blamed: str) -> None:
+    ttls: dict[tuple[str, str], dict[str, int]] = {}
+    for index, rule in enumerate(rules):
+        where = f"deletionStrategy.deletionRules[{index}]"
+        if not isinstance(rule, Mapping):
+            continue  # the CRD check reports it
+        condition: Mapping[str, Any] = rule["condition"] if isinstance(rule.get("condition"), Mapping) else {}
+        policy = rule.get("policy")
+        statuses = [
+            (key, condition[key]) for key in ("jobStatus", "jobDeploymentStatus") if condition.get(key)
+        ]
+        if len(statuses) != 1:
+            raise MokaJobSpecError(
+                blamed, f"{where}: the condition needs exactly one of jobStatus and jobDeploymentStatus"
+            )
+        seconds = as_int(condition.get("ttlSeconds")) or 0
+        if selector and policy in ("DeleteCluster", "DeleteWorkers"):
+            raise MokaJobSpecError(
+                blamed, f"{where}: {policy} is not supported on an existing cluster (clusterSelector)"
+            )
+        if autoscaling and policy == "DeleteWorkers":
+            raise MokaJobSpecError(
+                blamed, f"{where}: DeleteWorkers is not supported with autoscaling enabled"
+            )
+        by_policy = ttls.setdefault(statuses[0], {})
+        if policy in by_policy:
+            raise MokaJobSpecError(
+                blamed, f"{where}: a second {policy} rule for {statuses[0][0]} {statuses[0][1]}"
+            )
+        by_policy[str(policy)] = seconds
+        if policy == "DeleteSelf" and seconds < MIN_DELETE_SELF_SECONDS:
+            raise MokaJobSpecError(
+                blamed,
+                f"{where}: DeleteSelf after {seconds} s deletes the RayJob too soon after it ends for the "
+                f"task to read how it ended and its log; use a ttlSeconds of at least {MIN_DELETE_SELF_SECONDS}",
+            )
+    for (key, value), by_policy in ttls.items():
+        ordered = [(policy, by_policy[policy]) for policy in _DELETION_ORDER if policy in by_policy]
+        for (before, low), (after, high) in itertools.pairwise(ordered):
+            if high < low:
+                raise MokaJobSpecError(
+                    blamed,
+                    f"deletionStrategy.deletionRules for {key} {value}: the {after} TTL ({high}) must be at "
+                    f"least the {before} TTL ({low}) (KubeRay deletes workers, then the cluster, then the job)",
+                )

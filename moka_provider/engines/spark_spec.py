@@ -48,6 +48,49 @@ from moka_provider.jobs.schema import validate_against_crd
 
 APPLICATION_TYPES = ("Python", "Scala", "Java", "R")
 CONTAINER_IMAGE_CONF = "spark.kubernetes.container.image"
+NAMESPACE_CONF = "spark.kubernetes.namespace"
+#: The shortest ``timeToLiveSeconds`` Moka accepts: the operator deletes a finished application
+#: that many seconds after it ended, and the task must still find it to read its end and its log.
+MIN_TIME_TO_LIVE_SECONDS = 60
+#: The retry interval (seconds) the operator's defaulting webhook gives OnFailure/Always policies.
+DEFAULT_RETRY_INTERVAL_SECONDS = 5
+
+_SERVICE_ACCOUNT_REASON = "configure the service account via the CRD spec instead"
+_CREDENTIALS_REASON = "authentication credentials are managed by the operator"
+_MANAGED_REASON = "this value is managed by the operator"
+_IMAGE_REASON = "use the image field on the CRD instead"
+#: sparkConf keys the spark-operator's validating webhook refuses, with its reason and where the
+#: setting goes on Moka. Mirrors ``deniedSparkConfKeys`` in internal/webhook/sparkconf_validator.go
+#: (``validateSparkConf``, called by ``SparkApplicationValidator.validateSpec``), kubeflow/spark-operator.
+DENIED_SPARK_CONF: dict[str, tuple[str, str]] = {
+    "spark.kubernetes.authenticate.driver.serviceAccountName": (
+        _SERVICE_ACCOUNT_REASON,
+        "use service_account= (spec.driver.serviceAccount)",
+    ),
+    "spark.kubernetes.authenticate.executor.serviceAccountName": (
+        _SERVICE_ACCOUNT_REASON,
+        "set spec.executor.serviceAccount in spec_overrides",
+    ),
+    **{
+        f"spark.kubernetes.authenticate.{role}{token}": (
+            _CREDENTIALS_REASON,
+            "leave it out and give the driver a service account (service_account=)",
+        )
+        for role in ("", "driver.", "executor.")
+        for token in ("oauthToken", "oauthTokenFile")
+    },
+    "spark.master": (_MANAGED_REASON, "leave it out: Moka runs Spark on its Kubernetes cluster"),
+    "spark.kubernetes.driver.master": (_MANAGED_REASON, "leave it out"),
+    CONTAINER_IMAGE_CONF: (_IMAGE_REASON, "use image= (spec.image)"),
+    "spark.kubernetes.driver.container.image": (
+        _IMAGE_REASON,
+        "use image= (spec.image), or spec.driver.image in spec_overrides",
+    ),
+    "spark.kubernetes.executor.container.image": (
+        _IMAGE_REASON,
+        "use image= (spec.image), or spec.executor.image in spec_overrides",
+    ),
+}
 
 _TYPE_BY_EXTENSION = {"py": "Python", "r": "R", "jar": "Scala"}
 _JVM_TYPES = ("Scala", "Java")
@@ -112,8 +155,13 @@ def build_spark_application(
     time_to_live_seconds: int | None = None,
     application_file: str | Mapping[str, Any] | None = None,
     spec_overrides: Mapping[str, Any] | None = None,
+    namespace: str | None = None,
 ) -> dict[str, Any]:
-    """A complete SparkApplication manifest (without ``metadata.name``/``namespace``: the caller's)."""
+    """A complete SparkApplication manifest (without ``metadata.name``/``namespace``: the caller's).
+
+    ``namespace`` is the one the application will be created in, when known: a
+    ``spark.kubernetes.namespace`` naming another is refused (as the operator's webhook does).
+    """
     template = parse_application_file(application_file) if application_file is not None else {}
     template_spec = template.get("spec") or {}
     check_architecture(architecture)
@@ -132,8 +180,13 @@ def build_spark_application(
         spec_overrides,
     )
     final_argument = blamed_argument(application_file, spec_overrides)
+    layers = _Layers(template_spec, spec_overrides, final_argument)
+    _check_spark_conf(spec, spark_conf, namespace, layers)
     _check_complete(spec, main_class, driver, executors, final_argument)
     _check_executor_bounds(spec, "dynamic_allocation" if dynamic_allocation is not None else final_argument)
+    _check_operator_rules(spec, layers)
+    _check_restart_policy(spec, layers)
+    _check_time_to_live(spec, time_to_live_seconds, layers)
     manifest = manifest_of(SPARK_APPLICATION, template, spec)
     validate_against_crd(SPARK_APPLICATION, manifest, argument=final_argument)
     return manifest
@@ -320,11 +373,7 @@ def _connection_defaults(
 def _names_image(spec: Mapping[str, Any]) -> bool:
     """Whether ``spec`` says which image to run, in any of the places the operator reads."""
     roles = [spec.get(role) or {} for role in ("driver", "executor")]
-    return bool(
-        spec.get("image")
-        or (spec.get("sparkConf") or {}).get(CONTAINER_IMAGE_CONF)
-        or all(isinstance(role, Mapping) and role.get("image") for role in roles)
-    )
+    return bool(spec.get("image") or all(isinstance(role, Mapping) and role.get("image") for role in roles))
 
 
 def _check_complete(
@@ -388,3 +437,170 @@ def _check_executor_bounds(spec: Mapping[str, Any], argument: str) -> None:
     ):
         if value is not None and maximum is not None and value > maximum:
             raise MokaJobSpecError(argument, f"{name} ({value}) is greater than max_executors ({maximum})")
+
+
+# -- what the spark-operator refuses, or accepts and never finishes ---------------------------------
+
+
+class _Layers:
+    """Which layer a field of the final spec most likely comes from, for naming it in an error."""
+
+    def __init__(self, template_spec: Mapping[str, Any], spec_overrides: Any, final_argument: str) -> None:
+        self.template_spec = template_spec
+        self.overrides = spec_overrides if isinstance(spec_overrides, Mapping) else {}
+        self.final_argument = final_argument
+
+    def blame(self, field: str, argument: str | None = None, given: bool = False) -> str:
+        """``spec_overrides`` if it sets ``field``, else ``argument`` if ``given``, else the template."""
+        if field in self.overrides:
+            return "spec_overrides"
+        if argument is not None and given:
+            return argument
+        if field in self.template_spec:
+            return "application_file"
+        return self.final_argument
+
+
+def _check_spark_conf(
+    spec: Mapping[str, Any], spark_conf: Any, namespace: str | None, layers: _Layers
+) -> None:
+    """The sparkConf keys the operator's webhook refuses.
+
+    Mirrors ``validateSparkConf`` (internal/webhook/sparkconf_validator.go, kubeflow/spark-operator),
+    which ``SparkApplicationValidator.validateSpec`` runs on create: a denied key, or a
+    ``spark.kubernetes.namespace`` other than the application's, fails the create.
+    """
+    conf = spec.get("sparkConf")
+    if not isinstance(conf, Mapping):
+        return
+
+    def blamed(key: str) -> str:
+        overrides = layers.overrides.get("sparkConf")
+        if isinstance(overrides, Mapping) and key in overrides:
+            return "spec_overrides"
+        if isinstance(spark_conf, Mapping) and key in spark_conf:
+            return f"spark_conf[{key!r}]"
+        return layers.blame("sparkConf")
+
+    for key, value in conf.items():
+        if key in DENIED_SPARK_CONF:
+            reason, instead = DENIED_SPARK_CONF[key]
+            raise MokaJobSpecError(
+                blamed(key),
+                f"the Spark operator refuses the sparkConf key {key!r} ({reason}); {instead}",
+            )
+        if key == NAMESPACE_CONF and namespace is not None and value != namespace:
+            raise MokaJobSpecError(
+                blamed(key),
+                f"{NAMESPACE_CONF} is {value!r} but the job runs in the namespace {namespace!r}, which the "
+                "Spark operator refuses; leave the key out (pass namespace= to choose the namespace)",
+            )
+
+
+def _check_operator_rules(spec: Mapping[str, Any], layers: _Layers) -> None:
+    """The rest of ``SparkApplicationValidator.validateSpec`` (internal/webhook/sparkapplication_validator.go).
+
+    ``validateSparkVersion``: a driver or executor pod template needs sparkVersion 3.0.0 or later;
+    and the ``driverIngressOptions`` checks (a URL format each, no port or format twice).
+    """
+    roles = [role for role in ("driver", "executor") if isinstance(spec.get(role), Mapping)]
+    templated = [role for role in roles if spec[role].get("template") is not None]
+    if templated and _semver_below_3(spec.get("sparkVersion")):
+        raise MokaJobSpecError(
+            layers.blame(templated[0]),
+            f"spec.{templated[0]}.template (a pod template) needs Spark 3.0.0 or later, and sparkVersion is "
+            f"{spec.get('sparkVersion')!r}: the Spark operator refuses it",
+        )
+    options = spec.get("driverIngressOptions")
+    ports: set[Any] = set()
+    formats: set[Any] = set()
+    for index, option in enumerate(options if isinstance(options, list) else []):
+        if not isinstance(option, Mapping):
+            continue
+        port, url_format = option.get("servicePort"), option.get("ingressURLFormat")
+        problem = (
+            "has no ingressURLFormat"
+            if not url_format
+            else f"repeats servicePort {port}"
+            if port in ports
+            else f"repeats ingressURLFormat {url_format!r}"
+            if url_format in formats
+            else None
+        )
+        if problem:
+            raise MokaJobSpecError(
+                layers.blame("driverIngressOptions"),
+                f"spec.driverIngressOptions[{index}] {problem}, which the Spark operator refuses",
+            )
+        ports.add(port)
+        formats.add(url_format)
+
+
+_SEMVER = re.compile(r"^v?([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def _semver_below_3(version: Any) -> bool:
+    """Whether ``version`` sorts below 3.0.0 as the operator's ``util.CompareSemanticVersion``
+    (golang.org/x/mod/semver, pkg/util/util.go) sorts it: an invalid or missing version sorts lowest."""
+    match = _SEMVER.match(version) if isinstance(version, str) else None
+    if not match:
+        return True
+    major, minor, patch = (int(part or 0) for part in match.group(1, 2, 3))
+    return major < 3 or ((major, minor, patch) == (3, 0, 0) and bool(match[4]))
+
+
+def _check_restart_policy(spec: dict[str, Any], layers: _Layers) -> None:
+    """Refuse ``Always``; give OnFailure retries the interval they need.
+
+    ``Always`` reruns a finished driver whether it succeeded or failed, so the application never
+    reaches COMPLETED or FAILED (``util.ShouldRetry`` in pkg/util/sparkapplication.go is true for
+    every SUCCEEDING/FAILING/SUBMISSION_FAILED application; ``reconcileSucceedingSparkApplication``
+    in internal/controller/sparkapplication/controller.go then goes to PENDING_RERUN): a task
+    would wait forever.
+
+    A retry needs its interval: ``util.TimeUntilNextRetryDue`` errors on a nil
+    ``onFailureRetryInterval`` / ``onSubmissionFailureRetryInterval`` and the application stays
+    FAILING / SUBMISSION_FAILED for good. Only the operator's mutating webhook fills them in
+    (``SetSparkApplicationDefaults`` in api/v1beta2/defaults.go: 5 seconds), and the CRD has no
+    default; so Moka sets that same default where retries are asked for without an interval (a
+    policy without retry counts never retries, and never reads the interval).
+    """
+    policy = spec.get("restartPolicy")
+    if not isinstance(policy, Mapping):
+        return
+    if policy.get("type") == "Always":
+        raise MokaJobSpecError(
+            layers.blame("restartPolicy"),
+            "restartPolicy type Always reruns the application even after it succeeded, so it never "
+            "completes or fails and the task would wait forever; use OnFailure with onFailureRetries "
+            "(or Airflow's retries)",
+        )
+    if policy.get("type") != "OnFailure":
+        return
+    filled = dict(policy)
+    for retries, interval in (
+        ("onFailureRetries", "onFailureRetryInterval"),
+        ("onSubmissionFailureRetries", "onSubmissionFailureRetryInterval"),
+    ):
+        if policy.get(retries) is not None and policy.get(interval) is None:
+            filled[interval] = DEFAULT_RETRY_INTERVAL_SECONDS
+    spec["restartPolicy"] = filled
+
+
+def _check_time_to_live(spec: Mapping[str, Any], time_to_live_seconds: Any, layers: _Layers) -> None:
+    """A ``timeToLiveSeconds`` under :data:`MIN_TIME_TO_LIVE_SECONDS`, 0 included, is refused.
+
+    The operator deletes a COMPLETED/FAILED application once ``now - terminationTime > ttl``
+    (``reconcileTerminatedSparkApplication`` in internal/controller/sparkapplication/controller.go,
+    ``util.IsExpired``); a value <= 0 deletes it at once. The task must still find it to see how
+    it ended and to read the driver's log.
+    """
+    ttl = spec.get("timeToLiveSeconds")
+    if ttl is None or isinstance(ttl, bool) or not isinstance(ttl, int) or ttl >= MIN_TIME_TO_LIVE_SECONDS:
+        return
+    raise MokaJobSpecError(
+        layers.blame("timeToLiveSeconds", "time_to_live_seconds", time_to_live_seconds is not None),
+        f"timeToLiveSeconds {ttl} lets the Spark operator delete the application {max(ttl, 0)} s after it "
+        "ends, too soon for the task to read how it ended and its driver log; use at least "
+        f"{MIN_TIME_TO_LIVE_SECONDS} (or leave it out)",
+    )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import ResumableJobMixin
 from airflow.sdk import BaseOperator, conf
 
-from moka_provider.engines.base import EngineAdapter, Phase
+from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
 from moka_provider.jobs.tracking import DEFAULT_ERROR_GRACE_SECONDS
 
 if TYPE_CHECKING:
@@ -119,6 +119,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             self.DELETE_AFTER_SUCCESS if delete_after_success is None else delete_after_success
         )
         self._job: dict[str, Any] | None = None
+        self._gone_status: JobStatus | None = None  # how a job found gone ended, by its Events
         self._first_phase: Phase | None = None
         self._result: dict[str, Any] | None = None
         self._follower: LogFollower | None = None
@@ -212,10 +213,19 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         try:
             self._job = self.hook.get(self.adapter.resource, name, namespace)
         except MokaApiError as error:
-            if error.not_found:
+            if not error.not_found:
+                raise
+            # Gone: removed by its operator's TTL after it succeeded (a retry after the worker
+            # died), if the operator's Events say so; otherwise run it again.
+            events = self.hook.list_events(name, namespace, kind=self.adapter.resource.kind)
+            ended = self.adapter.status_from_events(events)
+            if ended is None or ended.phase is not Phase.SUCCEEDED:
                 return _MISSING
-            raise
-        self._first_phase = self.adapter.status(self._job).phase
+            self.log.info("%s is gone; its operator recorded its success (%s)", name, ended.state)
+            self._job, self._gone_status = {"metadata": {"name": name, "namespace": namespace}}, ended
+        self._first_phase = (
+            self.adapter.status(self._job).phase if self._gone_status is None else Phase.SUCCEEDED
+        )
         return self._first_phase.value
 
     def is_job_active(self, status: str) -> bool:
@@ -258,7 +268,8 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             from moka_provider.jobs.tracking import Outcome, Verdict
 
             job = self._current_job
-            self._result = self._conclude(context, Outcome(Verdict.SUCCEEDED, job, self.adapter.status(job)))
+            status = self._gone_status or self.adapter.status(job)
+            self._result = self._conclude(context, Outcome(Verdict.SUCCEEDED, job, status))
         store = context.get("task_state_store")
         if store is not None:
             store.delete(self.external_id_key)  # a later clear of this task runs the job again

@@ -125,6 +125,7 @@ class MokaSparkOperator(MokaJobOperator):
             {name: getattr(self, name) for name in SPARK_ARGUMENTS},
             application_file=self.application_template(context),
             spec_overrides=self.spec_overrides,
+            namespace=self.namespace or settings.namespace,
         )
 
 
@@ -156,8 +157,10 @@ def spark_application(
     *,
     application_file: str | Mapping[str, Any] | None = None,
     spec_overrides: Mapping[str, Any] | None = None,
+    namespace: str | None = None,
 ) -> dict[str, Any]:
-    """The validated SparkApplication for MokaSparkOperator ``arguments`` (names as the operator's)."""
+    """The validated SparkApplication for MokaSparkOperator ``arguments`` (names as the operator's);
+    ``namespace``, when given, is the one it will be created in."""
     from moka_provider.engines.spark_spec import build_spark_application
 
     unknown = set(arguments) - set(SPARK_ARGUMENTS)
@@ -167,5 +170,6 @@ def spark_application(
         settings=settings,
         application_file=application_file,
         spec_overrides=spec_overrides,
+        namespace=namespace,
         **arguments,
     )

@@ -22,6 +22,9 @@ import pytest
 from moka_provider.engines.registry import adapter_for
 from moka_provider.jobs.identity import JobIdentity
 from moka_provider.local.kubeconfig import connection_uri
+from tests.conformance.cases import sensor_job_manifest
+from tests.conformance.player import TracePlayer
+from tests.conformance.traces import all_traces
 from tests.deployment import stack
 from tests.deployment.quiet_jobs import QuietSparkJobs
 from tests.deployment.rest import AirflowRest
@@ -33,12 +36,15 @@ TEST_DAGS = (
     "moka_deploy_spark_slow",
     "moka_deploy_spark_retry",
     "moka_deploy_spark_quiet",
+    "moka_conformance",
 )
 
 #: The quiet-wait test's DAG, triggered as soon as the deployment is up so that the other deployment
 #: tests run while its jobs stay quiet, and how long they stay RUNNING without a status change.
 QUIET_DAG = "moka_deploy_spark_quiet"
 QUIET_SECONDS = 480
+#: The conformance traces' DAG, also triggered as soon as the deployment is up.
+CONFORMANCE_DAG = "moka_conformance"
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,16 @@ class QuietRun:
     jobs: QuietSparkJobs
 
 
+@dataclass(frozen=True)
+class ConformanceRun:
+    """The run of ``moka_conformance`` and the player of its traces."""
+
+    run_id: str
+    player: TracePlayer
+
+
 _QUIET_RUN = pytest.StashKey[QuietRun]()
+_CONFORMANCE_RUN = pytest.StashKey[ConformanceRun]()
 
 
 def artifacts_dir() -> Path:
@@ -76,13 +91,16 @@ def report(config: pytest.Config, line: str) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the quiet-wait test after this package's other tests (they overlap its run)."""
+    """Run the quiet-wait and conformance tests after this package's other tests (they overlap
+    those runs)."""
     here = Path(__file__).parent
     ours = [i for i, item in enumerate(items) if item.path.is_relative_to(here)]
     if not ours:
         return
     mine = [items[i] for i in ours]
-    mine.sort(key=lambda item: "quiet_run" in getattr(item, "fixturenames", ()))
+    mine.sort(
+        key=lambda item: bool({"quiet_run", "conformance_run"} & set(getattr(item, "fixturenames", ())))
+    )
     items[ours[0] : ours[-1] + 1] = [
         *mine,
         *(item for item in items[ours[0] : ours[-1] + 1] if not item.path.is_relative_to(here)),
@@ -110,9 +128,14 @@ def deployment(
     quiet_jobs.start()
     rest = AirflowRest(running.url, stack.USERNAME, stack.PASSWORD)
     request.config.stash[_QUIET_RUN] = QuietRun(rest.trigger(QUIET_DAG, prefix="quiet"), quiet_jobs)
+    player = start_conformance_player(paths.admin_kubeconfig, state.namespace)
+    request.config.stash[_CONFORMANCE_RUN] = ConformanceRun(
+        rest.trigger(CONFORMANCE_DAG, prefix="traces"), player
+    )
     try:
         yield running
     finally:
+        player.stop()
         quiet_jobs.stop()
         running.stop()
         record("deployment_session_seconds", round(time.monotonic() - began, 1))
@@ -128,6 +151,25 @@ def rest(deployment: stack.Deployment) -> AirflowRest:
 def quiet_run(deployment: stack.Deployment, request: pytest.FixtureRequest) -> QuietRun:
     """The run of :data:`QUIET_DAG`, triggered as soon as the deployment was up."""
     return request.config.stash[_QUIET_RUN]
+
+
+def start_conformance_player(admin_kubeconfig: Path, namespace: str) -> TracePlayer:
+    """The trace player, started, with the sensor's job of every trace created."""
+    from moka_provider.hooks.moka import MokaHook
+
+    traces = all_traces()
+    player = TracePlayer(admin_kubeconfig, namespace, traces)
+    settings = MokaHook().settings
+    for trace in traces:
+        player.create_job(trace, sensor_job_manifest(trace, settings))
+    player.start()
+    return player
+
+
+@pytest.fixture(scope="package")
+def conformance_run(deployment: stack.Deployment, request: pytest.FixtureRequest) -> ConformanceRun:
+    """The run of :data:`CONFORMANCE_DAG`, triggered as soon as the deployment was up."""
+    return request.config.stash[_CONFORMANCE_RUN]
 
 
 def jobs_of_run(engine: str, dag_id: str, task_id: str, run_id: str) -> list[dict[str, Any]]:

@@ -110,11 +110,12 @@ def airflow_env(
     return {
         **inherited,
         "AIRFLOW_HOME": str(home),
+        "PYTHONPATH": str(REPO),  # test DAGs share code with the tests (tests.conformance)
         "AIRFLOW_CONN_MOKA_DEFAULT": moka_connection,
         "MOKA_SHARED_DIR": os.environ.get("MOKA_SHARED_DIR") or str(REPO.parent / "shared"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "16",
+        "AIRFLOW__CORE__PARALLELISM": "32",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(TEST_DAGS),

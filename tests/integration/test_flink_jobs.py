@@ -21,6 +21,7 @@ import pytest
 from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from moka_provider.local import control_plane, engines, processes
 from moka_provider.local.controllers.flink import PYTHON_DRIVER
+from moka_provider.local.controllers.kube_names import ALPHANUMS
 from moka_provider.local.install import cached_apiserver, find_binary
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.local.paths import StatePaths
@@ -134,16 +135,11 @@ def distinct(values: list[Any]) -> list[Any]:
     ]
 
 
-def pod_exists(core: Any, name: str) -> bool:
-    from kubernetes.client.exceptions import ApiException
-
-    try:
-        core.read_namespaced_pod(name, "moka")
-    except ApiException as error:
-        if error.status == 404:
-            return False
-        raise
-    return True
+def jobmanager(core: Any, deployment: str) -> Any:
+    """The JobManager pod of a FlinkDeployment, found by Flink's JobManager labels (or None)."""
+    selector = f"app={deployment},component=jobmanager,type=flink-native-kubernetes"
+    pods = core.list_namespaced_pod("moka", label_selector=selector).items
+    return pods[0] if pods else None
 
 
 def process_tree(pid: int) -> set[int]:
@@ -195,20 +191,34 @@ def test_application_job_finishes_and_its_jobmanager_expires(
     assert int(job_status["startTime"]) <= int(job_status["updateTime"])
     assert not status_of(seen[-1]).get("error")
 
-    pod = core.read_namespaced_pod(f"{unique_name}-jobmanager", "moka")
+    # The pod of the Deployment Flink creates: <name>-<pod-template-hash>-<5 generated characters>.
+    pod = jobmanager(core, unique_name)
+    template_hash = pod.metadata.labels["pod-template-hash"]
     assert pod.metadata.labels == {
         "app": unique_name,
         "component": "jobmanager",
         "type": "flink-native-kubernetes",
+        "pod-template-hash": template_hash,
     }
+    assert re.fullmatch(rf"{unique_name}-[{ALPHANUMS}]+-[{ALPHANUMS}]{{5}}", pod.metadata.name)
+    assert pod.metadata.name.startswith(f"{unique_name}-{template_hash}-")
     cores = str(min(8, os.cpu_count() or 1))
     assert pod.spec.containers[0].resources.requests["cpu"] == cores
 
-    log = hook.read_pod_log(f"{unique_name}-jobmanager")
+    log = hook.read_pod_log(pod.metadata.name)
     lines = list(log)
     assert f"word count: runtime mode BATCH, parallelism {cores}" in lines
     assert f"Job has been submitted with JobID {job_status['jobId']}" in lines  # the id Flink used
     assert "to: 3" in lines and "word count done: 20 distinct words" in lines
+    # the operator's Events on the FlinkDeployment (EventRecorder#triggerEvent)
+    selector = f"involvedObject.kind=FlinkDeployment,involvedObject.name={unique_name}"
+    events = {
+        (e.type, e.reason, e.source.component, e.message)
+        for e in core.list_namespaced_event("moka", field_selector=selector).items
+    }
+    assert ("Normal", "Submit", "JobManagerDeployment", "Starting deployment") in events, events
+    assert ("Normal", "JobStatusChanged", "Job", "Job status changed from CREATED to RUNNING") in events
+    assert ("Normal", "JobStatusChanged", "Job", "Job status changed from RUNNING to FINISHED") in events
 
     # After the shutdown TTL the JobManager goes; the job's result stays.
     expired = wait_for(
@@ -223,7 +233,7 @@ def test_application_job_finishes_and_its_jobmanager_expires(
     assert (
         job_state(expired) == "FINISHED" and status_of(expired)["jobStatus"]["jobId"] == job_status["jobId"]
     )
-    assert not pod_exists(core, f"{unique_name}-jobmanager")
+    assert jobmanager(core, unique_name) is None
 
 
 def test_failing_python_driver_job_reports_the_python_error(
@@ -269,7 +279,7 @@ def test_session_job_runs_on_a_session_deployment(
     session_status = status_of(hook.get(FLINK_DEPLOYMENT, session))
     assert session_status["jobManagerDeploymentStatus"] == "READY"
     assert session_status["lifecycleState"] == "STABLE" and "jobStatus" not in session_status
-    assert pod_exists(core, f"{session}-jobmanager")  # the session cluster outlives its jobs
+    assert jobmanager(core, session) is not None  # the session cluster outlives its jobs
 
 
 def test_session_job_without_its_deployment_fails_clearly(hook: Any, unique_name: str, cleanup: list) -> None:
@@ -297,12 +307,12 @@ def test_deleting_a_running_deployment_stops_its_processes(
     job = {"jarURI": f"local://{WORKLOAD}", "args": ["--sleep", "120"], "parallelism": 1}
     hook.create(FLINK_DEPLOYMENT, deployment(unique_name, job))
     cleanup.append((FLINK_DEPLOYMENT, unique_name))
-    pod_name = f"{unique_name}-jobmanager"
 
     def workload_processes() -> set[int] | None:
-        if not pod_exists(core, pod_name):
+        pod = jobmanager(core, unique_name)
+        if pod is None:
             return None
-        statuses = core.read_namespaced_pod(pod_name, "moka").status.container_statuses or []
+        statuses = pod.status.container_statuses or []
         if not statuses or not (statuses[0].container_id or "").startswith("moka://"):
             return None
         tree = process_tree(int(statuses[0].container_id.removeprefix("moka://")))
@@ -327,7 +337,7 @@ def test_deleting_a_running_deployment_stops_its_processes(
         "jobManagerDeploymentStatus DEPLOYED_NOT_READY",
     )
     hook.delete(FLINK_DEPLOYMENT, unique_name)
-    wait_for(lambda: not pod_exists(core, pod_name), 30, "the JobManager pod to go")
+    wait_for(lambda: jobmanager(core, unique_name) is None, 30, "the JobManager pod to go")
     wait_for(lambda: not any(process_alive(pid) for pid in pids), 15, f"processes {sorted(pids)} to stop")
 
 
@@ -385,7 +395,6 @@ def test_restarted_controller_picks_up_a_running_job_without_running_it_twice(
     job = {"jarURI": f"local://{WORKLOAD}", "args": ["--sleep", "4"], "parallelism": 1}
     created = hook.create(FLINK_DEPLOYMENT, deployment(unique_name, job))
     cleanup.append((FLINK_DEPLOYMENT, unique_name))
-    pod_name = f"{unique_name}-jobmanager"
     wait_for(
         lambda: (
             status_of(hook.get(FLINK_DEPLOYMENT, unique_name)).get("jobManagerDeploymentStatus")
@@ -394,7 +403,8 @@ def test_restarted_controller_picks_up_a_running_job_without_running_it_twice(
         60,
         "the JobManager to run",
     )
-    pod_uid = core.read_namespaced_pod(pod_name, "moka").metadata.uid
+    pod = jobmanager(core, unique_name)
+    pod_name, pod_uid = pod.metadata.name, pod.metadata.uid
     restart_controllers(paths)
 
     seen = follow(hook, FLINK_DEPLOYMENT, created, lambda obj: job_state(obj) in ("FINISHED", "FAILED"))

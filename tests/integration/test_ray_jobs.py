@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 
 from moka_provider.engines.resources import RAY_JOB
 from moka_provider.local import control_plane, processes
+from moka_provider.local.controllers.kube_names import ALPHANUMS
 from tests.conftest import REPO
 from tests.integration.conftest import SyncOrAsync, listening_addresses, process_alive
 
@@ -133,17 +135,24 @@ def test_ray_job_completes_with_its_output_in_the_submitter_log(
     assert deployment_status(job) == "Complete", f"{status.get('reason')}: {status.get('message')}"
     assert status["jobStatus"] == "SUCCEEDED" and status["message"] == "Job finished successfully."
     assert status["jobId"].startswith(f"{unique_name}-")
-    assert status["rayClusterName"].startswith(f"{unique_name}-raycluster-")
+    assert re.fullmatch(
+        rf"{unique_name}-[{ALPHANUMS}]{{5}}", status["rayClusterName"]
+    )  # GenerateRayClusterName
     assert status["dashboardURL"].startswith("127.0.0.1:")
     assert status["startTime"] <= status["endTime"]
     assert status["rayJobInfo"]["startTime"] <= status["rayJobInfo"]["endTime"]
     assert (status["succeeded"], status["failed"]) == (1, 0)
     # the job's output, through the API server's log proxy, with Airflow's least-privilege identity
     [submitter] = _pods(admin_api, unique_name, f"job-name={unique_name}")
+    assert re.fullmatch(rf"{unique_name}-[{ALPHANUMS}]{{5}}", submitter)  # the Job controller's pod
+    labels = _pod(admin_api, submitter).metadata.labels
+    assert labels["batch.kubernetes.io/job-name"] == unique_name
+    assert labels["controller-uid"] == labels["batch.kubernetes.io/controller-uid"]
     log = ray.read_pod_log(submitter)
     assert "sum of squares below 5 is 30 (computed by 5 Ray tasks)" in log, log[-20:]
     # the head: KubeRay's labels, the CPUs it asked for, and still up (no shutdownAfterJobFinishes)
-    head = _pod(admin_api, f"{status['rayClusterName']}-head")
+    head = _pod(admin_api, status["rayClusterStatus"]["head"]["podName"])
+    assert re.fullmatch(rf"{status['rayClusterName']}-head-[{ALPHANUMS}]{{5}}", head.metadata.name)
     assert head.status.phase == "Running"
     assert head.metadata.labels["ray.io/cluster"] == status["rayClusterName"]
     assert head.metadata.labels["ray.io/node-type"] == "head"
@@ -157,6 +166,10 @@ def test_ray_job_completes_with_its_output_in_the_submitter_log(
     jobs = _dashboard(status["dashboardURL"], "/api/jobs/")
     assert [(j["submission_id"], j["status"]) for j in jobs] == [(status["jobId"], "SUCCEEDED")]
     assert jobs[0]["runtime_env"]["env_vars"] == {"COUNTER_NAME": "test_counter"}
+    # KubeRay's Events on the RayJob (recorded through events.k8s.io/v1)
+    events = client_events(admin_api, unique_name)
+    assert ("Normal", "CreatedRayCluster", f"Created RayCluster moka/{status['rayClusterName']}") in events
+    assert ("Normal", "CreatedRayJobSubmitter", f"Created Kubernetes Job moka/{unique_name}") in events
     time.sleep(0.3)
     assert _states(seen) == ["Initializing", "Running", "Complete"], seen
     assert ("Running", "RUNNING") in seen and seen[-1] == ("Complete", "SUCCEEDED"), seen
@@ -172,7 +185,7 @@ def test_failing_job_is_failed_with_rays_message_and_its_cluster_shut_down(
     assert status["jobStatus"] == "FAILED" and status["failed"] == 1
     assert status["message"].startswith("Job entrypoint command failed with exit code 1")
     assert "RuntimeError: failing on purpose (--fail)" in status["message"]
-    head = f"{status['rayClusterName']}-head"
+    head = status["rayClusterStatus"]["head"]["podName"]
     assert head in _pods(admin_api, unique_name), "the cluster went before ttlSecondsAfterFinished"
     deadline = time.monotonic() + 30
     while head in _pods(admin_api, unique_name):
@@ -192,10 +205,13 @@ def test_backoff_limit_retries_on_a_fresh_cluster_then_fails(
     created(ray_job(unique_name, "1", "--fail", backoffLimit=1))
     seen = track(unique_name)
     clusters: set[str] = set()
+    job_ids: set[str] = set()
 
-    def finished(job: dict[str, Any]) -> bool:  # noting each attempt's cluster on the way
+    def finished(job: dict[str, Any]) -> bool:  # noting each attempt's cluster and job id on the way
         if name := (job.get("status") or {}).get("rayClusterName"):
             clusters.add(name)
+        if job_id := (job.get("status") or {}).get("jobId"):
+            job_ids.add(job_id)
         return deployment_status(job) in FINISHED
 
     job = wait_for(ray, unique_name, finished)
@@ -203,6 +219,7 @@ def test_backoff_limit_retries_on_a_fresh_cluster_then_fails(
     assert deployment_status(job) == "Failed" and status["reason"] == "AppFailed", status
     assert (status["failed"], status["succeeded"]) == (2, 0)
     assert len(clusters) == 2, f"each attempt has a cluster of its own: {clusters}"
+    assert len(job_ids) == 2, f"each attempt has a job id of its own: {job_ids}"
     time.sleep(0.3)
     assert _states(seen) == ["Initializing", "Running", "Retrying", "Initializing", "Running", "Failed"], seen
 
@@ -360,6 +377,15 @@ def _pods(admin_api: Any, name: str, selector: str = "") -> list[str]:
     selector = ",".join(filter(None, [f"ray.io/originated-from-cr-name={name}", selector]))
     pods = client.CoreV1Api(admin_api).list_namespaced_pod("moka", label_selector=selector)
     return sorted(pod.metadata.name for pod in pods.items)
+
+
+def client_events(admin_api: Any, name: str) -> set[tuple[str, str, str]]:
+    """(type, reason, message) of the Events on the RayJob."""
+    from kubernetes import client
+
+    selector = f"involvedObject.kind=RayJob,involvedObject.name={name}"
+    events = client.CoreV1Api(admin_api).list_namespaced_event("moka", field_selector=selector).items
+    return {(e.type, e.reason, e.message) for e in events}
 
 
 def _dashboard(url: str, path: str) -> Any:

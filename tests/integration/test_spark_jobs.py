@@ -96,7 +96,17 @@ def test_pyspark_job_completes_with_its_output_in_the_driver_log(
     driver = client.CoreV1Api(admin_api).read_namespaced_pod(f"{unique_name}-driver", "moka")
     assert driver.metadata.labels["spark-role"] == "driver"
     assert driver.metadata.labels["spark-app-selector"] == status["sparkApplicationId"]
+    assert driver.metadata.labels["sparkoperator.k8s.io/submission-id"] == status["submissionID"]
+    assert driver.metadata.labels["sparkoperator.k8s.io/launched-by-spark-operator"] == "true"
     assert driver.metadata.owner_references[0].name == unique_name
+    # the operator's Events (its message format is the action, the application's name the note)
+    selector = f"involvedObject.kind=SparkApplication,involvedObject.name={unique_name}"
+    events = client.CoreV1Api(admin_api).list_namespaced_event("moka", field_selector=selector).items
+    assert {(e.reason, e.action, e.message) for e in events} >= {
+        ("SparkApplicationSubmitted", "SparkApplication %s was submitted successfully", unique_name),
+        ("SparkDriverRunning", "Driver %s is running", f"{unique_name}-driver"),
+        ("SparkDriverCompleted", "Driver %s completed", f"{unique_name}-driver"),
+    }
     command = driver.spec.containers[0].command
     assert command[command.index("--master") + 1] == "local[2]"  # 2 executors x 1 core on >= 2 cores
     spark.delete(SPARK_APPLICATION, unique_name)

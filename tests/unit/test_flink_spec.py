@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import yaml
@@ -17,12 +18,15 @@ from moka_provider.engines.flink_spec import (
     flink_version_name,
 )
 from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from moka_provider.exceptions import MokaJobSpecError
 from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.jobs.schema import validate_against_crd
 from moka_provider.local.controllers import flink as local_flink
 
 BARE = MokaSettings()
 JAR = "local:///opt/flink/usrlib/etl.jar"
+#: A session job's jar: the operator fetches it itself, over https only by default.
+REMOTE_JAR = "https://artifacts.example.com/jobs/etl.jar"
 BATCH = {RUNTIME_MODE: "BATCH"}
 QUEUE_POD = {
     "metadata": {"labels": {"yunikorn.apache.org/queue": "root.team-a"}},
@@ -57,6 +61,14 @@ spec:
 @pytest.fixture
 def build(checked_builder, connection):
     return checked_builder(build_flink_deployment, FLINK_DEPLOYMENT, connection)
+
+
+def named_error_of(settings: MokaSettings, argument: str, **arguments: Any) -> MokaJobSpecError:
+    with pytest.raises(MokaJobSpecError) as caught:
+        build_flink_deployment(settings=settings, **arguments)
+    assert caught.value.argument == argument
+    assert str(caught.value).startswith(f"argument {argument!r}: ")
+    return caught.value
 
 
 @pytest.fixture
@@ -280,6 +292,43 @@ def test_the_connections_version_in_either_form(connection):
     assert spec["flinkVersion"] == "v1_17"
 
 
+@pytest.mark.parametrize("version", ["v1_13", "1.14", "1.14.6"])
+def test_a_flink_version_the_operator_no_longer_supports_is_refused(connection, version):
+    error = named_error_of(connection, "flink_version", jar_uri=JAR, flink_version=version)
+
+    assert "needs v1_15 or later" in error.problem and "nor write any status" in error.problem
+
+
+def test_v1_15_is_the_oldest_version_accepted(build):
+    assert build(jar_uri=JAR, flink_version="1.15")["spec"]["flinkVersion"] == "v1_15"
+
+
+@pytest.mark.parametrize(
+    ("settings", "arguments", "argument", "fragment"),
+    [
+        (
+            MokaSettings(versions={"flink": "1.14"}),
+            {},
+            "flink_version",
+            "(the flink_version of the moka connection)",
+        ),
+        (BARE, {"spec_overrides": {"flinkVersion": "v1_14"}}, "spec_overrides", "flinkVersion v1_14 "),
+        (
+            BARE,
+            {"application_file": TEMPLATE.replace("v2_2", "v1_13")},
+            "application_file",
+            "flinkVersion v1_13 ",
+        ),
+    ],
+)
+def test_an_unsupported_flink_version_names_its_layer(settings, arguments, argument, fragment):
+    with pytest.raises(MokaJobSpecError) as caught:
+        build_flink_deployment(settings=settings, jar_uri=JAR, image="flink:1", **arguments)
+
+    assert caught.value.argument == argument
+    assert fragment in caught.value.problem
+
+
 def test_arm64_picks_the_image_and_pins_the_pods(build):
     spec = build(jar_uri=JAR, architecture="arm64")["spec"]
 
@@ -346,13 +395,13 @@ def test_the_template_argument_is_not_changed(connection):
 
 
 def test_a_session_job(build_session_job):
-    spec = build_session_job(deployment_name="shared-session", jar_uri=JAR, entry_class="a.B", parallelism=2)[
-        "spec"
-    ]
+    spec = build_session_job(
+        deployment_name="shared-session", jar_uri=REMOTE_JAR, entry_class="a.B", parallelism=2
+    )["spec"]
 
     assert spec == {
         "deploymentName": "shared-session",
-        "job": {"jarURI": JAR, "entryClass": "a.B", "parallelism": 2, "upgradeMode": "stateless"},
+        "job": {"jarURI": REMOTE_JAR, "entryClass": "a.B", "parallelism": 2, "upgradeMode": "stateless"},
         "flinkConfiguration": BATCH,
     }
 
@@ -369,17 +418,25 @@ def test_a_python_session_job_with_configuration(build_session_job):
 @pytest.mark.parametrize(
     ("arguments", "argument", "fragment"),
     [
-        ({"jar_uri": JAR}, "deployment_name", "no session cluster"),
-        ({"deployment_name": "Session_1", "jar_uri": JAR}, "deployment_name", "not a FlinkDeployment name"),
-        ({"deployment_name": "x" * 46, "jar_uri": JAR}, "deployment_name", "45 characters"),
+        ({"jar_uri": REMOTE_JAR}, "deployment_name", "no session cluster"),
+        (
+            {"deployment_name": "Session_1", "jar_uri": REMOTE_JAR},
+            "deployment_name",
+            "not a FlinkDeployment name",
+        ),
+        ({"deployment_name": "x" * 46, "jar_uri": REMOTE_JAR}, "deployment_name", "45 characters"),
         ({"deployment_name": "s"}, "jar_uri", "no job"),
         (
-            {"deployment_name": "s", "jar_uri": JAR, "flink_configuration": {RUNTIME_MODE: "STREAMING"}},
+            {
+                "deployment_name": "s",
+                "jar_uri": REMOTE_JAR,
+                "flink_configuration": {RUNTIME_MODE: "STREAMING"},
+            },
             "flink_configuration",
             "BATCH",
         ),
         (
-            {"deployment_name": "s", "jar_uri": JAR, "spec_overrides": {"job": {"parallelism": "2"}}},
+            {"deployment_name": "s", "jar_uri": REMOTE_JAR, "spec_overrides": {"job": {"parallelism": "2"}}},
             "spec_overrides",
             "spec.job.parallelism",
         ),
@@ -387,6 +444,72 @@ def test_a_python_session_job_with_configuration(build_session_job):
 )
 def test_session_job_errors(named_error, connection, arguments, argument, fragment):
     named_error(build_flink_session_job, connection, argument, fragment, **arguments)
+
+
+@pytest.mark.parametrize(
+    "jar_uri",
+    [
+        REMOTE_JAR,
+        "HTTPS://artifacts.example.com/etl.jar",
+        "https://8.8.8.8/etl.jar",
+        "https://[2001:db8::1]:8443/etl.jar",
+        "https://172.32.0.1/etl.jar",  # just outside 172.16.0.0/12
+        "https://artifacts.internal.example/etl.jar",  # a name: only the operator resolves it
+    ],
+)
+def test_session_job_jar_uris_the_operator_accepts(build_session_job, jar_uri):
+    assert build_session_job(deployment_name="s", jar_uri=jar_uri)["spec"]["job"]["jarURI"] == jar_uri
+
+
+@pytest.mark.parametrize(
+    ("jar_uri", "fragment"),
+    [
+        (JAR, "refuses the scheme 'local'"),
+        ("s3://bucket/etl.jar", "refuses the scheme 's3'"),
+        ("http://artifacts.example.com/etl.jar", "refuses the scheme 'http'"),
+        ("https:///etl.jar", "has no host"),
+        ("https://localhost/etl.jar", "'localhost' is a loopback address"),
+        ("https://127.0.0.1:8080/etl.jar", "loopback"),
+        ("https://127.1/etl.jar", "loopback"),
+        ("https://[::1]/etl.jar", "loopback"),
+        ("https://169.254.169.254/etl.jar", "link-local"),
+        ("https://[fe80::1]/etl.jar", "link-local"),
+        ("https://10.0.0.7/etl.jar", "site-local"),
+        ("https://172.16.3.4/etl.jar", "site-local"),
+        ("https://192.168.1.10/etl.jar", "site-local"),
+        ("https://[::ffff:10.1.2.3]/etl.jar", "site-local"),
+        ("https://0.0.0.0/etl.jar", "wildcard"),
+        ("https://224.0.0.1/etl.jar", "multicast"),
+    ],
+)
+def test_session_job_jar_uris_the_operator_refuses(named_error, connection, jar_uri, fragment):
+    error = named_error(
+        build_flink_session_job, connection, "jar_uri", fragment, deployment_name="s", jar_uri=jar_uri
+    )
+
+    # the operator setting that decides it, for clusters configured otherwise
+    assert "kubernetes.operator.user.artifacts." in error.problem
+
+
+def test_a_session_jobs_jar_uri_from_a_template_or_override_names_that_layer(spec_error, connection):
+    template = {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkSessionJob",
+        "spec": {"deploymentName": "s", "job": {"jarURI": "local:///opt/job.jar"}},
+    }
+    assert (
+        spec_error(build_flink_session_job, connection, application_file=template).argument
+        == "application_file"
+    )
+    overrides = {"job": {"jarURI": "https://10.0.0.1/job.jar"}}
+    error = spec_error(
+        build_flink_session_job, connection, deployment_name="s", jar_uri=REMOTE_JAR, spec_overrides=overrides
+    )
+    assert error.argument == "spec_overrides"
+
+
+def test_a_python_session_job_needs_no_jar_uri(build_session_job):
+    assert "jarURI" not in build_session_job(deployment_name="s", python_file="/opt/etl.py")["spec"]["job"]
 
 
 # --- errors: each names its argument --------------------------------------------------------------

@@ -507,3 +507,257 @@ def test_the_crd_check_names_the_layer_most_likely_at_fault(
     crd_check_argument, connection, arguments, expected
 ):
     assert crd_check_argument(ray_spec, build_ray_job, connection, **arguments) == expected
+
+
+# --- what KubeRay refuses after creation (ValidationFailed), or never ends ---------------------------
+
+
+def rule(policy: str, seconds: int = 60, status: str = "SUCCEEDED") -> dict[str, Any]:
+    return {"policy": policy, "condition": {"jobStatus": status, "ttlSeconds": seconds}}
+
+
+def legacy(on_success: str, on_failure: str | None = None) -> dict[str, Any]:
+    return {"onSuccess": {"policy": on_success}, "onFailure": {"policy": on_failure or on_success}}
+
+
+SIDECAR = {"submission_mode": "SidecarMode"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument", "fragment"),
+    [
+        ({**SELECTOR, **SIDECAR}, "submission_mode", "SidecarMode on an existing cluster"),
+        (
+            {**SELECTOR, "spec_overrides": {"submissionMode": "SidecarMode"}},
+            "spec_overrides",
+            "SidecarMode on an existing cluster",
+        ),
+        ({"spec_overrides": {"submissionMode": "InteractiveMode"}}, "spec_overrides", "wait forever"),
+        (
+            {"spec_overrides": {"submissionMode": "InteractiveMode", "backoffLimit": 2}},
+            "spec_overrides",
+            "by hand",
+        ),
+        (
+            {"spec_overrides": {"suspend": True, "shutdownAfterJobFinishes": False}},
+            "spec_overrides",
+            "suspended",
+        ),
+        (
+            {"shutdown_after_job_finishes": False, "spec_overrides": {"suspend": True}},
+            "spec_overrides",
+            "suspend",
+        ),
+        ({**SELECTOR, "spec_overrides": {"suspend": True}}, "spec_overrides", "suspend"),
+        ({"spec_overrides": {"ttlSecondsAfterFinished": -1}}, "spec_overrides", "must not be negative"),
+        ({"spec_overrides": {"backoffLimit": -1}}, "spec_overrides", "backoffLimit must not be negative"),
+        (
+            {"spec_overrides": {"activeDeadlineSeconds": 0}},
+            "spec_overrides",
+            "activeDeadlineSeconds must be a positive number",
+        ),
+        ({"spec_overrides": {"rayClusterSpec": None}}, "spec_overrides", "needs a cluster"),
+        (
+            {**SELECTOR, "spec_overrides": {"clusterSelector": {"ray.io/cluster": None, "app": "x"}}},
+            "spec_overrides",
+            "'ray.io/cluster' key",
+        ),
+        (
+            {**SIDECAR, "spec_overrides": {"submitterConfig": {"backoffLimit": 1}}},
+            "spec_overrides",
+            "submitterConfig",
+        ),
+        (
+            {
+                **SIDECAR,
+                "spec_overrides": {"submitterPodTemplate": {"spec": {"containers": [{"name": "s"}]}}},
+            },
+            "spec_overrides",
+            "submitterPodTemplate in SidecarMode",
+        ),
+        (
+            {
+                **SIDECAR,
+                "spec_overrides": {
+                    "rayClusterSpec": {"headGroupSpec": {"template": {"spec": {"restartPolicy": "Always"}}}}
+                },
+            },
+            "spec_overrides",
+            "restartPolicy must be Never or unset",
+        ),
+        (
+            {"spec_overrides": {"rayClusterSpec": {"authOptions": {"enableK8sTokenAuth": True}}}},
+            "spec_overrides",
+            "token auth",
+        ),
+        ({"spec_overrides": {"runtimeEnvYAML": "a: [\n"}}, "spec_overrides", "not valid YAML"),
+        ({"spec_overrides": {"runtimeEnvYAML": "- pip\n"}}, "spec_overrides", "must be a mapping"),
+        # validateDeletionConfiguration
+        (
+            {
+                "shutdown_after_job_finishes": True,
+                "spec_overrides": {"deletionStrategy": {"deletionRules": [rule("DeleteCluster")]}},
+            },
+            "shutdown_after_job_finishes",
+            "together with deletionStrategy.deletionRules",
+        ),
+        (
+            {
+                "spec_overrides": {
+                    "deletionStrategy": {"deletionRules": [rule("DeleteCluster")], **legacy("DeleteCluster")}
+                }
+            },
+            "spec_overrides",
+            "not both",
+        ),
+        (
+            {"spec_overrides": {"deletionStrategy": {"onSuccess": {"policy": "DeleteCluster"}}}},
+            "spec_overrides",
+            "both onSuccess and onFailure",
+        ),
+        ({"spec_overrides": {"deletionStrategy": {}}}, "spec_overrides", "it is empty"),
+        (
+            {
+                "shutdown_after_job_finishes": True,
+                "spec_overrides": {"deletionStrategy": legacy("DeleteCluster", "DeleteNone")},
+            },
+            "spec_overrides",
+            "DeleteNone contradicts",
+        ),
+        (
+            {**SELECTOR, "spec_overrides": {"deletionStrategy": legacy("DeleteCluster")}},
+            "spec_overrides",
+            "existing cluster",
+        ),
+        (
+            {**SELECTOR, "spec_overrides": {"deletionStrategy": {"deletionRules": [rule("DeleteWorkers")]}}},
+            "spec_overrides",
+            "deletionRules[0]: DeleteWorkers is not supported on an existing cluster",
+        ),
+        (
+            {
+                "spec_overrides": {
+                    "rayClusterSpec": {"enableInTreeAutoscaling": True},
+                    "deletionStrategy": {"deletionRules": [rule("DeleteWorkers")]},
+                }
+            },
+            "spec_overrides",
+            "autoscaling",
+        ),
+        (
+            {
+                "spec_overrides": {
+                    "deletionStrategy": {"deletionRules": [rule("DeleteCluster"), rule("DeleteCluster", 90)]}
+                }
+            },
+            "spec_overrides",
+            "deletionRules[1]: a second DeleteCluster rule for jobStatus SUCCEEDED",
+        ),
+        (
+            {
+                "spec_overrides": {
+                    "deletionStrategy": {
+                        "deletionRules": [rule("DeleteCluster", 300), rule("DeleteWorkers", 600)]
+                    }
+                }
+            },
+            "spec_overrides",
+            "the DeleteCluster TTL (300) must be at least the DeleteWorkers TTL (600)",
+        ),
+        (
+            {
+                "spec_overrides": {
+                    "deletionStrategy": {
+                        "deletionRules": [{"policy": "DeleteCluster", "condition": {"ttlSeconds": 5}}]
+                    }
+                }
+            },
+            "spec_overrides",
+            "exactly one of jobStatus and jobDeploymentStatus",
+        ),
+        # DeleteSelf sooner than a minute after the end
+        (
+            {"spec_overrides": {"deletionStrategy": {"deletionRules": [rule("DeleteSelf", 30)]}}},
+            "spec_overrides",
+            "deletionRules[0]: DeleteSelf after 30 s deletes the RayJob too soon",
+        ),
+        (
+            {
+                "spec_overrides": {
+                    "deletionStrategy": {
+                        "deletionRules": [
+                            rule("DeleteCluster", 0, "FAILED"),
+                            {"policy": "DeleteSelf", "condition": {"jobDeploymentStatus": "Failed"}},
+                        ]
+                    }
+                }
+            },
+            "spec_overrides",
+            "DeleteSelf after 0 s",
+        ),
+        (
+            {
+                "shutdown_after_job_finishes": False,
+                "spec_overrides": {"deletionStrategy": legacy("DeleteCluster", "DeleteSelf")},
+            },
+            "spec_overrides",
+            "onFailure DeleteSelf deletes the RayJob ttlSecondsAfterFinished (0) s after it ends",
+        ),
+        (
+            {
+                "shutdown_after_job_finishes": True,
+                "ttl_seconds_after_finished": 59,
+                "spec_overrides": {"deletionStrategy": legacy("DeleteSelf")},
+            },
+            "spec_overrides",
+            "at least 60",
+        ),
+    ],
+)
+def test_what_kuberay_refuses_or_never_finishes(named_error, connection, arguments, argument, fragment):
+    named_error(build_ray_job, connection, argument, fragment, entrypoint="python job.py", **arguments)
+
+
+def test_a_templates_interactive_mode_names_the_template(spec_error, connection):
+    template = yaml.safe_load(TEMPLATE)
+    template["spec"]["submissionMode"] = "InteractiveMode"
+
+    error = spec_error(build_ray_job, connection, application_file=template)
+
+    assert error.argument == "application_file" and "InteractiveMode" in error.problem
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {
+            "deletionStrategy": {
+                "deletionRules": [rule("DeleteWorkers", 0), rule("DeleteCluster", 0), rule("DeleteSelf", 60)]
+            }
+        },
+        {
+            "deletionStrategy": {
+                "deletionRules": [rule("DeleteCluster", 0), rule("DeleteSelf", 3600, "FAILED")]
+            }
+        },
+        {
+            "shutdownAfterJobFinishes": True,
+            "ttlSecondsAfterFinished": 60,
+            "deletionStrategy": legacy("DeleteSelf"),
+        },
+        {"shutdownAfterJobFinishes": True, "deletionStrategy": legacy("DeleteCluster", "DeleteWorkers")},
+        {"submissionMode": "SidecarMode"},
+        {"suspend": True},  # with the default shutdown: Kueue admits it by unsuspending
+        {"runtimeEnvYAML": ""},
+    ],
+)
+def test_specs_kuberay_accepts_still_build(build, overrides):
+    spec = build(entrypoint="python job.py", spec_overrides=overrides)["spec"]
+
+    assert all(spec[key] == value for key, value in overrides.items())
+
+
+def test_kuberay_rules_do_not_reject_an_existing_cluster_in_http_mode(build):
+    spec = build(entrypoint="python job.py", cluster_selector="shared", submission_mode="HTTPMode")["spec"]
+
+    assert spec["submissionMode"] == "HTTPMode"

@@ -473,3 +473,25 @@ def test_worker_wait_for_a_job_replaced_by_a_namesake_is_deleted(monkeypatch: py
 
     assert outcome.verdict is Verdict.DELETED
     assert outcome.job["metadata"]["uid"] == "uid-1"
+
+
+@pytest.mark.parametrize(
+    ("events", "status"),
+    [
+        ([{"reason": "SparkDriverRunning"}, {"reason": "SparkDriverCompleted"}], "SUCCEEDED"),
+        ([{"reason": "SparkDriverFailed"}], "MISSING"),  # run again, as after any failure
+        ([], "MISSING"),
+    ],
+)
+def test_a_retry_finding_its_job_gone_takes_a_recorded_success_and_runs_anything_else_again(
+    events: list[dict[str, Any]], status: str
+):
+    task = spark(timeout=3600)
+    hook = FakeHook(None)
+    hook.events = events
+    task._hook = hook  # type: ignore[assignment]
+
+    assert task.get_job_status("moka/pi-1a2b3c4d", {}) == status
+    assert hook.event_queries == [{"name": "pi-1a2b3c4d", "namespace": "moka", "kind": "SparkApplication"}]
+    if status == "SUCCEEDED":
+        assert task._current_job["metadata"] == {"name": "pi-1a2b3c4d", "namespace": "moka"}

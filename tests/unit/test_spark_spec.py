@@ -87,10 +87,14 @@ def error_of(settings: MokaSettings = CONNECTION, **arguments: Any) -> MokaJobSp
 # --- upstream examples --------------------------------------------------------------------------
 
 
-def upstream_examples(shared_dir) -> list[Path]:
+#: The upstream example Moka refuses: its timeToLiveSeconds (30) is too short for a task.
+SHORT_TTL_EXAMPLE = "spark-pi-ttl.yaml"
+
+
+def upstream_examples(shared_dir, refused: bool = False) -> list[Path]:
     paths = sorted((shared_dir / "upstream-examples" / "spark").glob("*.yaml"))
     assert len(paths) == 7
-    return paths
+    return [path for path in paths if (path.name == SHORT_TTL_EXAMPLE) == refused]
 
 
 def test_upstream_examples_round_trip_unchanged(shared_dir, reference_crd):
@@ -112,6 +116,15 @@ def test_upstream_examples_round_trip_as_dicts_too(shared_dir):
         built = build_spark_application(settings=MokaSettings(), application_file=parsed)
 
         assert built["spec"] == parsed["spec"], path.name
+
+
+def test_the_upstream_example_with_a_30_second_ttl_is_refused(shared_dir):
+    (path,) = upstream_examples(shared_dir, refused=True)
+
+    error = error_of(MokaSettings(), application_file=path.read_text())
+
+    assert error.argument == "application_file"
+    assert "timeToLiveSeconds 30" in error.problem and "at least 60" in error.problem
 
 
 def test_an_upstream_example_with_a_full_connection_keeps_its_own_choices(shared_dir):
@@ -391,7 +404,7 @@ def test_env_goes_to_driver_and_executor_and_a_role_env_wins(build):
     assert spec["executor"]["env"] == [{"name": "STAGE", "value": "prod"}, {"name": "THREADS", "value": "4"}]
 
 
-@pytest.mark.parametrize("ttl", [0, 3600])
+@pytest.mark.parametrize("ttl", [60, 3600])
 def test_time_to_live(build, ttl):
     assert build(application=PY_APP, time_to_live_seconds=ttl)["spec"]["timeToLiveSeconds"] == ttl
 
@@ -417,7 +430,8 @@ def test_overrides_delete_keys_with_none_and_add_anything(build):
 
     assert "batchScheduler" not in spec and "batchSchedulerOptions" not in spec
     assert spec["driver"] == {"cores": 1, "priorityClassName": "high"}
-    assert spec["restartPolicy"] == {"type": "OnFailure", "onFailureRetries": 2}
+    # the retry interval the operator's defaulting webhook would set (the CRD has none)
+    assert spec["restartPolicy"] == {"type": "OnFailure", "onFailureRetries": 2, "onFailureRetryInterval": 5}
 
 
 def test_overrides_beat_the_arguments(build):
@@ -431,23 +445,170 @@ def test_overrides_beat_the_arguments(build):
     assert spec["arguments"] == ["x"]
 
 
-def test_an_image_in_spark_conf_is_enough(build):
-    spec = build(
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        ("spark.kubernetes.container.image", "use image= (spec.image)"),
+        ("spark.kubernetes.driver.container.image", "spec.driver.image"),
+        ("spark.kubernetes.executor.container.image", "spec.executor.image"),
+        ("spark.master", "managed by the operator"),
+        ("spark.kubernetes.driver.master", "managed by the operator"),
+        ("spark.kubernetes.authenticate.driver.serviceAccountName", "use service_account="),
+        ("spark.kubernetes.authenticate.executor.serviceAccountName", "spec.executor.serviceAccount"),
+        ("spark.kubernetes.authenticate.oauthToken", "credentials are managed by the operator"),
+        ("spark.kubernetes.authenticate.driver.oauthTokenFile", "credentials are managed by the operator"),
+        ("spark.kubernetes.authenticate.executor.oauthToken", "credentials are managed by the operator"),
+    ],
+)
+def test_spark_conf_keys_the_operators_webhook_denies_are_refused(key, fragment):
+    error = error_of(application=PY_APP, spark_conf={key: "x", "spark.a": "1"})
+
+    assert error.argument == f"spark_conf[{key!r}]"
+    assert f"the Spark operator refuses the sparkConf key {key!r}" in error.problem
+    assert fragment in error.problem
+
+
+def test_a_denied_spark_conf_key_is_reported_before_a_missing_image():
+    error = error_of(
         BARE,
         application=PY_APP,
         spark_version="3.5.1",
         spark_conf={"spark.kubernetes.container.image": "conf/spark:3.5.1"},
+    )
+
+    assert error.argument == "spark_conf['spark.kubernetes.container.image']"
+    assert "use image=" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"spec_overrides": {"sparkConf": {"spark.master": "yarn"}}}, "spec_overrides"),
+        (
+            {
+                "application_file": TEMPLATE.replace(
+                    "  driver:\n", "  sparkConf: {spark.master: yarn}\n  driver:\n"
+                )
+            },
+            "application_file",
+        ),
+    ],
+)
+def test_a_denied_spark_conf_key_names_its_layer(arguments, expected):
+    assert error_of(**{"application": PY_APP, **arguments}).argument == expected
+
+
+def test_spark_kubernetes_namespace_must_be_the_jobs_namespace(build):
+    conf = {"spark.kubernetes.namespace": "team-a"}
+    assert build(application=PY_APP, spark_conf=conf, namespace="team-a")["spec"]["sparkConf"] == conf
+    assert build(application=PY_APP, spark_conf={"spark.kubernetes.namespace": "other"})  # namespace unknown
+
+    error = error_of(
+        application=PY_APP, spark_conf={"spark.kubernetes.namespace": "other"}, namespace="team-a"
+    )
+
+    assert error.argument == "spark_conf['spark.kubernetes.namespace']"
+    assert "'other'" in error.problem and "'team-a'" in error.problem and "namespace=" in error.problem
+
+
+def test_restart_policy_always_is_refused():
+    error = error_of(application=PY_APP, spec_overrides={"restartPolicy": {"type": "Always"}})
+
+    assert error.argument == "spec_overrides"
+    assert "Always" in error.problem and "never completes or fails" in error.problem
+    assert "wait forever" in error.problem
+
+
+def test_a_templates_restart_policy_always_names_the_template():
+    template = TEMPLATE.replace("restartPolicy: {type: Never}", "restartPolicy: {type: Always}")
+
+    assert error_of(application_file=template).argument == "application_file"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (
+            {"type": "OnFailure", "onFailureRetries": 3, "onSubmissionFailureRetries": 2},
+            {
+                "type": "OnFailure",
+                "onFailureRetries": 3,
+                "onSubmissionFailureRetries": 2,
+                "onFailureRetryInterval": 5,
+                "onSubmissionFailureRetryInterval": 5,
+            },
+        ),
+        (
+            {"type": "OnFailure", "onSubmissionFailureRetries": 2, "onSubmissionFailureRetryInterval": 30},
+            {"type": "OnFailure", "onSubmissionFailureRetries": 2, "onSubmissionFailureRetryInterval": 30},
+        ),
+        ({"type": "OnFailure"}, {"type": "OnFailure"}),  # no retries: no interval is ever read
+        ({"type": "Never", "onFailureRetries": 1}, {"type": "Never", "onFailureRetries": 1}),
+    ],
+)
+def test_retries_get_the_operators_default_interval(build, policy, expected):
+    overrides = {"restartPolicy": policy}
+
+    assert build(application=PY_APP, spec_overrides=overrides)["spec"]["restartPolicy"] == expected
+    assert overrides == {"restartPolicy": policy}  # the argument is not changed
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument", "ttl"),
+    [
+        ({"time_to_live_seconds": 0}, "time_to_live_seconds", 0),
+        ({"time_to_live_seconds": 59}, "time_to_live_seconds", 59),
+        ({"spec_overrides": {"timeToLiveSeconds": 10}}, "spec_overrides", 10),
+        ({"time_to_live_seconds": 600, "spec_overrides": {"timeToLiveSeconds": -5}}, "spec_overrides", -5),
+    ],
+)
+def test_a_time_to_live_under_a_minute_is_refused(arguments, argument, ttl):
+    error = error_of(application=PY_APP, **arguments)
+
+    assert error.argument == argument
+    assert f"timeToLiveSeconds {ttl} " in error.problem
+    assert "too soon for the task to read how it ended" in error.problem and "at least 60" in error.problem
+
+
+def test_a_pod_template_needs_spark_3():
+    overrides = {"driver": {"template": {"metadata": {"labels": {"a": "b"}}}}}
+    assert error_of(application=PY_APP, spark_version="2.4.8", spec_overrides=overrides).argument == (
+        "spec_overrides"
+    )
+    error = error_of(application=PY_APP, spark_version="3.0.0-preview", spec_overrides=overrides)
+    assert "needs Spark 3.0.0 or later" in error.problem
+
+    spec = build_spark_application(
+        settings=CONNECTION, application=PY_APP, spark_version="3.0.0", spec_overrides=overrides
     )["spec"]
+    assert spec["driver"]["template"] == overrides["driver"]["template"]
 
-    assert "image" not in spec
 
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ([{"servicePort": 4040, "servicePortName": "ui"}], "has no ingressURLFormat"),
+        (
+            [
+                {"servicePort": 4040, "servicePortName": "a", "ingressURLFormat": "a.example"},
+                {"servicePort": 4040, "servicePortName": "b", "ingressURLFormat": "b.example"},
+            ],
+            "repeats servicePort 4040",
+        ),
+        (
+            [
+                {"servicePort": 4040, "servicePortName": "a", "ingressURLFormat": "a.example"},
+                {"servicePort": 4041, "servicePortName": "b", "ingressURLFormat": "a.example"},
+            ],
+            "repeats ingressURLFormat 'a.example'",
+        ),
+    ],
+)
+def test_driver_ingress_options_the_webhook_refuses(options, fragment):
+    error = error_of(application=PY_APP, spec_overrides={"driverIngressOptions": options})
 
-def test_the_connection_image_does_not_override_an_image_in_spark_conf(build):
-    spec = build(application=PY_APP, spark_conf={"spark.kubernetes.container.image": "conf/spark:3.5.1"})[
-        "spec"
-    ]
-
-    assert "image" not in spec
+    assert error.argument == "spec_overrides"
+    assert fragment in error.problem
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -696,6 +857,7 @@ def test_parse_names_the_given_argument():
         ({"application": JAR_APP, "spark_version": 3.5}, "spark_version", "3.5 (float)"),
         ({"application": JAR_APP, "service_account": 1}, "service_account", "non-empty string"),
         ({"application": JAR_APP, "time_to_live_seconds": -1}, "time_to_live_seconds", ">= 0"),
+        ({"application": JAR_APP, "time_to_live_seconds": 30}, "time_to_live_seconds", "at least 60"),
         ({"application": JAR_APP, "time_to_live_seconds": "60"}, "time_to_live_seconds", "integer"),
         ({"application": JAR_APP, "spec_overrides": "mode: client"}, "spec_overrides", "mapping"),
         ({"main_class": "a.B"}, "application", "no application"),

@@ -182,6 +182,46 @@ class Controller(ABC):
         pod: dict[str, Any] = json.loads(await response.read())
         return pod
 
+    async def find_pod(self, owner: dict[str, Any], label_selector: str) -> dict[str, Any] | None:
+        """The newest pod of ``owner`` matching ``label_selector`` (pods whose names the API server
+        generated are found by their labels, as the operators find them)."""
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        response = await self.core.list_namespaced_pod(
+            owner["metadata"]["namespace"], label_selector=label_selector, _preload_content=False
+        )
+        if not 200 <= response.status <= 299:  # returned, not raised, without preloading
+            raise ApiException(status=response.status, reason=response.reason)
+        pods = json.loads(await response.read()).get("items") or []
+        owned = [pod for pod in pods if owned_by(pod, owner)]
+        return max(owned, key=lambda pod: pod["metadata"].get("creationTimestamp") or "", default=None)
+
+    async def record_event(self, event: dict[str, Any]) -> None:
+        """Create an Event built by :mod:`.events`; an Event of that name already there is counted
+        once more (the Flink operator's ``EventUtils#createOrUpdateEventWithLabels``). Events are
+        best effort, as for the operators: a failure is logged, not raised."""
+        from kubernetes_asyncio import client
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        namespace, name = event["metadata"]["namespace"], event["metadata"]["name"]
+        try:
+            if event["apiVersion"] == "events.k8s.io/v1":
+                events_api: Any = client.EventsV1Api(self.core.api_client)
+                await events_api.create_namespaced_event(namespace, event)
+                return
+            try:
+                await self.core.create_namespaced_event(namespace, event)
+            except ApiException as error:
+                if error.status != 409:
+                    raise
+                existing = await self.core.read_namespaced_event(name, namespace)
+                update = {"count": (existing.count or 1) + 1, "lastTimestamp": event["lastTimestamp"]}
+                await self.core.patch_namespaced_event(
+                    name, namespace, {**update, "message": event["message"]}
+                )
+        except ApiException as error:
+            log.warning("recording event %s %s/%s failed: %s", event["reason"], namespace, name, error)
+
     async def delete_pods(self, namespace: str, label_selector: str) -> int:
         """Delete the pods matching ``label_selector``; returns how many were still there."""
         from kubernetes_asyncio.client.exceptions import ApiException
@@ -212,6 +252,11 @@ def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:
         "uid": obj["metadata"]["uid"],
         "controller": True,
     }
+
+
+def owned_by(pod: dict[str, Any], owner: dict[str, Any]) -> bool:
+    owners = pod["metadata"].get("ownerReferences") or []
+    return any(reference.get("uid") == owner["metadata"]["uid"] for reference in owners)
 
 
 def container_termination(pod: dict[str, Any]) -> dict[str, Any] | None:

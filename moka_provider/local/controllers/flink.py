@@ -6,8 +6,9 @@ DEPLOYED_NOT_READY -> READY``, ``jobStatus`` (``jobId``, ``jobName``, ``state`` 
 -> FINISHED | FAILED``, ``startTime``/``updateTime`` as epoch-millis strings) and ``error``, a JSON
 string shaped like the operator's (``type``, ``message``, ``additionalMetadata``, ``throwableList``).
 
-An application deployment's JobManager pod (the operator's labels: ``app``, ``component=jobmanager``,
-``type=flink-native-kubernetes``) runs the job itself with Flink's own CLI from the engine's
+An application deployment's JobManager pod (named and labelled as the pod of the Deployment Flink
+creates: ``<name>-<pod-template-hash>-<5 random>``, ``app``, ``component=jobmanager``,
+``type=flink-native-kubernetes``, ``pod-template-hash``; found by those labels) runs the job itself with Flink's own CLI from the engine's
 virtualenv, ``<pyflink>/bin/flink run -t local``: a mini cluster in that process, ``flinkConfiguration``
 passed on as ``-D`` options (``execution.runtime-mode: BATCH`` included), ``parallelism.default`` from
 ``job.parallelism`` capped at the machine's cores (the pod requests that many CPUs), and the job id
@@ -19,10 +20,12 @@ job is removed after ``kubernetes.operator.jm-deployment.shutdown-ttl`` (60 s he
 operator), turning it MISSING while the job's state stays.
 
 A session deployment (no ``spec.job``) gets a JobManager pod that only stands for the session
-cluster: locally each FlinkSessionJob runs in its own mini cluster, in a pod of its own, once its
-session is READY. The job id derives from the resource's uid and generation, and every step is
+cluster: locally each FlinkSessionJob runs in its own mini cluster, in a pod of its own (labelled as
+the session's JobManager, where a cluster runs the job), once its session is READY. The job id derives from the resource's uid and generation, and every step is
 decided from the status and the pods, so a restarted controller neither loses nor repeats a run.
-Not played: upgrades of a running spec, suspend/savepoints, restart strategies across pods.
+The operator's Events on the resources are recorded (``Submit``, ``JobStatusChanged``, ``Missing``,
+``ValidationError``). Not played: upgrades of a running spec, suspend/savepoints, restart strategies
+across pods.
 
 What the controllers decide without I/O (the job id, the ``flink run`` command line and its ``-D``
 options, ``status.error``) lives in ``flink_job.py``; this module reads files and talks to Kubernetes.
@@ -45,6 +48,7 @@ from moka_provider.local.controllers.base import (
     now,
     parse_timestamp,
 )
+from moka_provider.local.controllers.events import flink_event
 from moka_provider.local.controllers.flink_job import (
     JobSpecError,
     failure_error,
@@ -62,6 +66,7 @@ from moka_provider.local.controllers.flink_job import (
     shutdown_ttl,
     validation_error,
 )
+from moka_provider.local.controllers.kube_names import pod_template_hash, replica_set_pod_name
 
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
 #: How long a FlinkSessionJob waits for its FlinkDeployment to appear before failing.
@@ -116,16 +121,31 @@ def run_command(job: dict[str, Any], conf: dict[str, str], job_id: str, parallel
     return local_run_command(home, options, local_program_arguments(job, home, python))
 
 
-# -- timestamps and pods -------------------------------------------------------------------------
+# -- timestamps, pods and events -----------------------------------------------------------------
 
 
 def millis() -> str:
     return str(int(time.time() * 1000))
 
 
-def _owned_by(pod: dict[str, Any], obj: dict[str, Any]) -> bool:
-    owners = pod["metadata"].get("ownerReferences") or []
-    return any(owner.get("uid") == obj["metadata"]["uid"] for owner in owners)
+def jobmanager_labels(cluster_id: str) -> dict[str, str]:
+    """Flink's JobManager selectors, ``KubernetesUtils#getJobManagerSelectors`` in Flink's native
+    Kubernetes integration (``type=flink-native-kubernetes``, ``app=<cluster id>``,
+    ``component=jobmanager``), which the operator looks pods up by (``NativeFlinkService#getJmPodList``);
+    the cluster id is the resource's name (``FlinkConfigBuilder`` sets ``kubernetes.cluster-id``)."""
+    return {"type": "flink-native-kubernetes", "app": cluster_id, "component": "jobmanager"}
+
+
+def selector(labels: dict[str, str]) -> str:
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
+#: ``AbstractFlinkResourceReconciler.MSG_SUBMIT``, the message of a ``Submit`` event.
+MSG_SUBMIT = "Starting deployment"
+#: ``AbstractFlinkDeploymentObserver#onMissingDeployment``'s message of a ``Missing`` event.
+MSG_MISSING_JOBMANAGER = "Missing JobManager deployment"
+#: ``JobStatusObserver.JOB_NOT_FOUND_ERR``, the message of a job's ``Missing`` event.
+MSG_JOB_NOT_FOUND = "Job Not Found"
 
 
 # -- controllers ---------------------------------------------------------------------------------
@@ -136,6 +156,8 @@ class FlinkJobController(Controller):
 
     #: Whether the resource reports its JobManager (``jobManagerDeploymentStatus``).
     reports_jobmanager: ClassVar[bool] = False
+    #: The ``source.component`` of the resource's ``Submit`` event.
+    submit_component: ClassVar[str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,12 +167,22 @@ class FlinkJobController(Controller):
     def job_state(obj: dict[str, Any]) -> str:
         return str(((obj.get("status") or {}).get("jobStatus") or {}).get("state") or "")
 
-    @staticmethod
-    def pod_name(obj: dict[str, Any]) -> str:
+    def new_pod(self, obj: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """The name and labels of a new pod to run the job in."""
+        raise NotImplementedError
+
+    def pod_selector(self, obj: dict[str, Any]) -> str:
+        """The label selector of the pods running the job."""
         raise NotImplementedError
 
     def _jobmanager(self, value: str) -> dict[str, Any]:
         return {"jobManagerDeploymentStatus": value} if self.reports_jobmanager else {}
+
+    async def event(
+        self, obj: dict[str, Any], event_type: str, reason: str, component: str, message: str
+    ) -> None:
+        """An event as the operator's ``EventRecorder#triggerEvent`` records it."""
+        await self.record_event(flink_event(obj, event_type, reason, message, component))
 
     async def _create(self, obj: dict[str, Any]) -> None:
         """First sight: accepted, with the job's id."""
@@ -175,7 +207,13 @@ class FlinkJobController(Controller):
             obj, {"lifecycleState": "FAILED", "error": error, **self._jobmanager(jobmanager)}
         )
 
-    async def _start_job(self, obj: dict[str, Any], conf: dict[str, str], labels: dict[str, str]) -> None:
+    async def _invalid(self, obj: dict[str, Any], message: str) -> None:
+        """Not runnable as specified: a ``ValidationError`` event (``FlinkDeploymentController#
+        validateDeployment``, ``FlinkSessionJobController#validateSessionJob``), then FAILED."""
+        await self.event(obj, "Warning", "ValidationError", "Operator", message)
+        await self._fail(obj, validation_error(message))
+
+    async def _start_job(self, obj: dict[str, Any], conf: dict[str, str]) -> None:
         problem = engines.missing("flink")
         job = obj["spec"].get("job") or {}
         parallelism = job_parallelism(job, conf, os.cpu_count() or 1)
@@ -185,21 +223,24 @@ class FlinkJobController(Controller):
                 raise JobSpecError(problem)
             command = run_command(job, conf, job_id, parallelism)
         except JobSpecError as error:
-            await self._fail(obj, validation_error(str(error)))
+            await self._invalid(obj, str(error))
             return
-        await self.create_pod(
-            obj,
-            self.pod_name(obj),
-            labels,
-            {
-                "name": "flink-main-container",
-                "image": obj["spec"].get("image") or "flink",
-                "command": command,
-                "env": [{"name": "FLINK_LOG_DIR", "value": "log"}],
-                "resources": {"requests": {"cpu": str(parallelism)}},
-            },
-            annotations={"moka.local/flink-job-id": job_id},
-        )
+        if await self.find_pod(obj, self.pod_selector(obj)) is None:  # one pod, as a ReplicaSet keeps
+            await self.event(obj, "Normal", "Submit", self.submit_component, MSG_SUBMIT)
+            name, labels = self.new_pod(obj)
+            await self.create_pod(
+                obj,
+                name,
+                labels,
+                {
+                    "name": "flink-main-container",
+                    "image": obj["spec"].get("image") or "flink",
+                    "command": command,
+                    "env": [{"name": "FLINK_LOG_DIR", "value": "log"}],
+                    "resources": {"requests": {"cpu": str(parallelism)}},
+                },
+                annotations={"moka.local/flink-job-id": job_id},
+            )
         spec_json = json.dumps(obj["spec"], sort_keys=True)
         await self.set_status(
             obj,
@@ -217,27 +258,36 @@ class FlinkJobController(Controller):
 
     async def _follow(self, obj: dict[str, Any]) -> None:
         """Move the job along with its pod: submitted -> RUNNING, exit -> FINISHED | FAILED."""
-        namespace, name = obj["metadata"]["namespace"], self.pod_name(obj)
-        pod = await self.get_pod(namespace, name)
-        status = obj.get("status") or {}
-        if pod is not None and (not _owned_by(pod, obj) or pod["metadata"].get("deletionTimestamp")):
-            return  # going away (or a pod of an earlier resource of this name): wait until it is gone
+        namespace = obj["metadata"]["namespace"]
+        pod = await self.find_pod(obj, self.pod_selector(obj))
+        if pod is not None and pod["metadata"].get("deletionTimestamp"):
+            return  # going away: wait until it is gone
         if pod is None and self.job_state(obj) == "CREATED":
-            # Not submitted yet (an earlier pod of this name was in the way, or it was deleted before
-            # the job started): deploy again, as the operator recovers a missing JobManager.
+            # Not submitted yet (it was deleted before the job started): deploy again, as the
+            # operator recovers a missing JobManager.
             await self.set_status(obj, {"lifecycleState": "CREATED"})
             return
         if pod is None:
+            if self.reports_jobmanager:
+                await self.event(obj, "Warning", "Missing", "JobManagerDeployment", MSG_MISSING_JOBMANAGER)
+            else:
+                await self.event(obj, "Warning", "Missing", "Job", MSG_JOB_NOT_FOUND)
             await self._finish(
                 obj,
                 "FAILED",
-                missing_jobmanager_error(f"the pod running the job ({namespace}/{name}) is gone"),
+                missing_jobmanager_error(
+                    f"the pod running the job ({namespace}, {self.pod_selector(obj)}) is gone"
+                ),
                 jobmanager="MISSING",
             )
             return
+        name = pod["metadata"]["name"]
         phase = (pod.get("status") or {}).get("phase")
         if phase == "Running":
-            if self.reports_jobmanager and status.get("jobManagerDeploymentStatus") == "DEPLOYING":
+            if (
+                self.reports_jobmanager
+                and (obj.get("status") or {}).get("jobManagerDeploymentStatus") == "DEPLOYING"
+            ):
                 obj = await self.set_status(obj, self._jobmanager("DEPLOYED_NOT_READY"))
             if self.job_state(obj) == "CREATED" and await self._submitted(obj, namespace, name):
                 await self._running(obj)
@@ -255,7 +305,19 @@ class FlinkJobController(Controller):
         job_id = str((obj["status"].get("jobStatus") or {}).get("jobId"))
         return job_submitted(await self.log_tail(namespace, pod, 200), job_id)
 
+    async def _job_status_changed(self, obj: dict[str, Any], state: str) -> None:
+        """``JobStatusObserver#updateJobStatus``'s ``JobStatusChanged`` event."""
+        previous = self.job_state(obj)
+        if previous != state:
+            message = (
+                f"Job status changed from {previous} to {state}"
+                if previous
+                else f"Job status changed to {state}"
+            )
+            await self.event(obj, "Normal", "JobStatusChanged", "Job", message)
+
     async def _running(self, obj: dict[str, Any]) -> dict[str, Any]:
+        await self._job_status_changed(obj, "RUNNING")
         now = millis()
         return await self.set_status(
             obj,
@@ -274,6 +336,7 @@ class FlinkJobController(Controller):
     async def _finish(
         self, obj: dict[str, Any], state: str, error: str | None, jobmanager: str = "READY"
     ) -> None:
+        await self._job_status_changed(obj, state)
         await self.set_status(
             obj,
             {
@@ -284,12 +347,12 @@ class FlinkJobController(Controller):
             },
         )
 
-    async def _expire(self, obj: dict[str, Any], conf: dict[str, str], label_selector: str) -> None:
+    async def _expire(self, obj: dict[str, Any], conf: dict[str, str]) -> None:
         """A finished job's pod goes after the shutdown TTL (the job's state stays)."""
         finished = int((obj["status"].get("jobStatus") or {}).get("updateTime") or 0) / 1000
         if time.time() < finished + shutdown_ttl(conf):
             return
-        await self.delete_pods(obj["metadata"]["namespace"], label_selector)
+        await self.delete_pods(obj["metadata"]["namespace"], self.pod_selector(obj))
         self._removed.add((*self._key(obj), obj["metadata"]["uid"]))
         if self.reports_jobmanager:
             await self.set_status(obj, self._jobmanager("MISSING"))
@@ -308,14 +371,22 @@ class FlinkJobController(Controller):
 class FlinkDeploymentController(FlinkJobController):
     resource = FLINK_DEPLOYMENT
     reports_jobmanager = True
+    #: ``ApplicationReconciler#deploy``'s ``Submit`` event.
+    submit_component = "JobManagerDeployment"
 
-    @staticmethod
-    def pod_name(obj: dict[str, Any]) -> str:
-        return f"{obj['metadata']['name']}-jobmanager"
+    def new_pod(self, obj: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """The JobManager pod: Flink creates a Deployment named after the cluster id
+        (``KubernetesUtils#getDeploymentName``), whose ReplicaSet's pod gets a generated name and
+        the ``pod-template-hash`` label; the hash here follows the spec's generation."""
+        template_hash = pod_template_hash(f"{obj['metadata']['uid']}/{obj['metadata'].get('generation', 1)}")
+        name = obj["metadata"]["name"]
+        return replica_set_pod_name(name, template_hash), {
+            **jobmanager_labels(name),
+            "pod-template-hash": template_hash,
+        }
 
-    @staticmethod
-    def labels(obj: dict[str, Any]) -> dict[str, str]:
-        return {"app": obj["metadata"]["name"], "component": "jobmanager", "type": "flink-native-kubernetes"}
+    def pod_selector(self, obj: dict[str, Any]) -> str:
+        return selector(jobmanager_labels(obj["metadata"]["name"]))
 
     def needs_attention(self, obj: dict[str, Any]) -> bool:
         return not self._expired(obj)
@@ -328,7 +399,7 @@ class FlinkDeploymentController(FlinkJobController):
             await self._create(obj)
         elif lifecycle == "CREATED":
             if obj["spec"].get("job"):
-                await self._start_job(obj, conf, self.labels(obj))
+                await self._start_job(obj, conf)
             else:
                 await self._start_session(obj)
         elif status.get("jobManagerDeploymentStatus") in ("ERROR", "MISSING"):
@@ -336,16 +407,13 @@ class FlinkDeploymentController(FlinkJobController):
         elif not obj["spec"].get("job"):
             await self._follow_session(obj)
         elif self.job_state(obj) in TERMINAL_JOB_STATES:
-            await self._expire(obj, conf, self._selector(obj))
+            await self._expire(obj, conf)
         else:
             await self._follow(obj)
 
     async def cleanup(self, namespace: str, name: str) -> None:
         # The session's jobs go with their session cluster, as on a cluster.
         await self.delete_pods(namespace, f"app={name},type=flink-native-kubernetes")
-
-    def _selector(self, obj: dict[str, Any]) -> str:
-        return ",".join(f"{key}={value}" for key, value in self.labels(obj).items())
 
     # -- session clusters ----------------------------------------------------------------------
 
@@ -361,24 +429,24 @@ class FlinkDeploymentController(FlinkJobController):
         python = engines.engine_program("flink", "python")
         problem = engines.missing("flink")
         if problem or python is None:
-            await self._fail(obj, validation_error(str(problem)))
+            await self._invalid(obj, str(problem))
             return
-        await self.create_pod(
-            obj,
-            self.pod_name(obj),
-            self.labels(obj),
-            {
-                "name": "flink-main-container",
-                "image": obj["spec"].get("image") or "flink",
-                "command": [str(python), "-c", *SESSION_PLACEHOLDER],
-            },
-        )
+        if await self.find_pod(obj, self.pod_selector(obj)) is None:
+            name, labels = self.new_pod(obj)
+            await self.create_pod(
+                obj,
+                name,
+                labels,
+                {
+                    "name": "flink-main-container",
+                    "image": obj["spec"].get("image") or "flink",
+                    "command": [str(python), "-c", *SESSION_PLACEHOLDER],
+                },
+            )
         await self.set_status(obj, {"lifecycleState": "DEPLOYED", **self._jobmanager("DEPLOYING")})
 
     async def _follow_session(self, obj: dict[str, Any]) -> None:
-        pod = await self.get_pod(obj["metadata"]["namespace"], self.pod_name(obj))
-        if pod is not None and not _owned_by(pod, obj):
-            return
+        pod = await self.find_pod(obj, self.pod_selector(obj))
         phase = ((pod or {}).get("status") or {}).get("phase")
         current = (obj.get("status") or {}).get("jobManagerDeploymentStatus")
         if phase == "Running" and current == "DEPLOYING":
@@ -387,19 +455,25 @@ class FlinkDeploymentController(FlinkJobController):
         if phase == "Running" and current == "DEPLOYED_NOT_READY":
             await self.set_status(obj, {"lifecycleState": "STABLE", **self._jobmanager("READY")})
         elif pod is None or phase in ("Succeeded", "Failed"):
-            message = f"the session cluster's JobManager pod {self.pod_name(obj)} is gone"
+            await self.event(obj, "Warning", "Missing", "JobManagerDeployment", MSG_MISSING_JOBMANAGER)
+            message = f"the session cluster's JobManager pod ({self.pod_selector(obj)}) is gone"
             await self._fail(obj, missing_jobmanager_error(message), "MISSING")
 
 
 class FlinkSessionJobController(FlinkJobController):
     resource = FLINK_SESSION_JOB
+    #: ``SessionJobReconciler#deploy``'s ``Submit`` event.
+    submit_component = "Job"
 
-    @staticmethod
-    def pod_name(obj: dict[str, Any]) -> str:
-        return f"{obj['metadata']['name']}-session-job"
+    def new_pod(self, obj: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """A pod of moka local's own: on a cluster the job runs in the session's JobManager, whose
+        log holds the job's; so this pod carries the session JobManager's labels, and the newest
+        such pod (this one) is where the provider finds the job's log, as on a cluster."""
+        name = obj["metadata"]["name"]
+        labels = {**jobmanager_labels(obj["spec"].get("deploymentName") or ""), SESSION_JOB_LABEL: name}
+        return f"{name}-session-job", labels
 
-    @staticmethod
-    def _selector(obj: dict[str, Any]) -> str:
+    def pod_selector(self, obj: dict[str, Any]) -> str:
         return f"{SESSION_JOB_LABEL}={obj['metadata']['name']}"
 
     def needs_attention(self, obj: dict[str, Any]) -> bool:
@@ -419,8 +493,7 @@ class FlinkSessionJobController(FlinkJobController):
             return
         elif self.job_state(obj) in TERMINAL_JOB_STATES:
             session = await self._session(obj)
-            conf = self._configuration(obj, session or {})
-            await self._expire(obj, conf, self._selector(obj))
+            await self._expire(obj, self._configuration(obj, session or {}))
         else:
             await self._follow(obj)
 
@@ -465,16 +538,10 @@ class FlinkSessionJobController(FlinkJobController):
             elif session_status.get("jobManagerDeploymentStatus") != "READY":
                 return  # the session cluster is still starting
         if problem:
-            await self._fail(obj, validation_error(problem))
+            await self._invalid(obj, problem)
             return
         assert session is not None
-        labels = {
-            "app": deployment,
-            "component": "session-job",
-            "type": "flink-native-kubernetes",
-            SESSION_JOB_LABEL: obj["metadata"]["name"],
-        }
-        await self._start_job(obj, self._configuration(obj, session), labels)
+        await self._start_job(obj, self._configuration(obj, session))
 
     @staticmethod
     def _age(created: str) -> float:

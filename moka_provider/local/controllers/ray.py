@@ -23,18 +23,23 @@ Where a real cluster would kill a pod's every process, the local kubelet stops a
 and Ray runs a job's driver in a session of its own: so before removing a cluster whose job may
 still run (deletion, deadline, suspension) the controller stops the job through the dashboard,
 as KubeRay's finalizer does on deletion.
+
+Pods carry the names and labels KubeRay's objects would give them: the cluster ``<name>-<5 random>``
+(``utils.GenerateRayClusterName``), its head pod ``<cluster>-head-<5 random>`` (``utils.PodName``
+as a ``generateName``), and the submitter pod that of the Kubernetes Job named after the RayJob
+(``common.RayJobK8sJobNamespacedName``), ``<name>-<5 random>`` with the Job controller's labels;
+all are found by their labels. KubeRay's Events on the RayJob are recorded, and a finished RayJob's
+``deletionStrategy`` (or ``shutdownAfterJobFinishes``) is carried out.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import math
 import os
-import secrets
 import shlex
-import string
+import uuid
 from typing import Any
 
 from moka_provider.engines.resources import RAY_JOB
@@ -48,6 +53,8 @@ from moka_provider.local.controllers.base import (
     parse_timestamp,
     timestamp,
 )
+from moka_provider.local.controllers.events import recorder_event
+from moka_provider.local.controllers.kube_names import generated_name, random_string
 from moka_provider.local.processes import free_port
 
 FINISHED = ("Complete", "Failed")
@@ -81,31 +88,27 @@ HEAD_SCRIPT = (
     "trap 'exit 143' TERM INT\n"
     '"$@" --temp-dir="$dir"\n'
 )
-_ALPHABET = string.ascii_lowercase + string.digits
+#: KubeRay's event recorder (rayjob_controller.go ``NewRayJobReconciler``: ``GetEventRecorder``).
+EVENT_CONTROLLER = "rayjob-controller"
+#: ``selectMostImpactfulRule``: the order in which overdue deletion rules win.
+DELETION_IMPACT = ("DeleteNone", "DeleteWorkers", "DeleteCluster", "DeleteSelf")
 
 
 # -- names and labels ------------------------------------------------------------------------------
 
 
-def _random_suffix() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(5))
-
-
 def cluster_name(job: dict[str, Any]) -> str:
-    """A new RayCluster name for the job, as KubeRay makes them (short enough for a label)."""
-    return f"{job['metadata']['name'][:41]}-raycluster-{_random_suffix()}"
+    """A new RayCluster name for the job (``utils.GenerateRayClusterName``)."""
+    return f"{job['metadata']['name']}-{random_string()}"
 
 
 def head_pod_name(cluster: str) -> str:
-    return f"{cluster}-head"
-
-
-def submitter_pod_name(job: dict[str, Any], job_id: str) -> str:
-    """The submitter pod of one attempt: the job's name and a digest of the attempt's job id."""
-    return f"{job['metadata']['name']}-{hashlib.sha1(job_id.encode()).hexdigest()[:5]}"
+    """The head pod's name: ``utils.PodName(cluster, head, true)`` as a ``generateName``."""
+    return generated_name(f"{cluster[:50]}-head-")
 
 
 def origin_labels(job: dict[str, Any]) -> dict[str, str]:
+    """What KubeRay labels the submitter with (``getSubmitterTemplate``) and the RayJob's cluster."""
     return {
         "ray.io/originated-from-crd": "RayJob",
         "ray.io/originated-from-cr-name": job["metadata"]["name"],
@@ -113,9 +116,63 @@ def origin_labels(job: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def job_labels(job_name: str, controller_uid: str) -> dict[str, str]:
+    """The labels the Kubernetes API gives a Job's pod template (k8s.io/kubernetes
+    pkg/registry/batch/job/strategy.go ``generateSelector``; the ``batch.kubernetes.io/`` ones
+    since Kubernetes 1.27)."""
+    return {
+        "controller-uid": controller_uid,
+        "job-name": job_name,
+        "batch.kubernetes.io/controller-uid": controller_uid,
+        "batch.kubernetes.io/job-name": job_name,
+    }
+
+
+def head_selector(cluster: str) -> str:
+    return f"ray.io/cluster={cluster},ray.io/node-type=head"
+
+
 def pods_selector(name: str, node_type: str | None = None) -> str:
     selector = f"ray.io/originated-from-crd=RayJob,ray.io/originated-from-cr-name={name}"
     return f"{selector},ray.io/node-type={node_type}" if node_type else selector
+
+
+def submitter_selector(name: str) -> str:
+    """The submitter Job's pods (the Job is named after the RayJob)."""
+    return f"{pods_selector(name)},batch.kubernetes.io/job-name={name}"
+
+
+def deletion_rules(job: dict[str, Any]) -> list[tuple[str, int]]:
+    """The deletions that apply to a finished RayJob, as (policy, seconds after ``endTime``).
+
+    With ``deletionStrategy`` (the ``RayJobDeletionPolicy`` feature gate is on by default):
+    its ``deletionRules`` whose condition matches (``handleDeletionRules``, ``isDeletionRuleMatched``),
+    or the legacy ``onSuccess``/``onFailure`` policy after ``ttlSecondsAfterFinished``
+    (``handleLegacyDeletionPolicy``); else ``shutdownAfterJobFinishes`` deletes the cluster
+    (``handleShutdownAfterJobFinishes``: the RayJob itself only with the operator's
+    ``DELETE_RAYJOB_CR_AFTER_JOB_FINISHES``, which is not played).
+    """
+    spec, status = job["spec"], _status(job)
+    ttl = int(spec.get("ttlSecondsAfterFinished") or 0)
+    strategy = spec.get("deletionStrategy")
+    if strategy and strategy.get("deletionRules"):
+        rules = []
+        for rule in strategy["deletionRules"]:
+            condition = rule.get("condition") or {}
+            if "jobStatus" in condition:
+                matched = condition["jobStatus"] == status.get("jobStatus")
+            else:
+                matched = condition.get("jobDeploymentStatus") == status.get("jobDeploymentStatus")
+            if matched:
+                rules.append((str(rule.get("policy")), int(condition.get("ttlSeconds") or 0)))
+        return rules
+    if strategy:
+        side = {"SUCCEEDED": "onSuccess", "FAILED": "onFailure"}.get(str(status.get("jobStatus")))
+        policy = ((strategy.get(side) or {}).get("policy") or "DeleteNone") if side else "DeleteNone"
+        return [] if policy == "DeleteNone" else [(policy, ttl)]
+    if spec.get("shutdownAfterJobFinishes"):
+        return [("DeleteCluster", ttl)]
+    return []
 
 
 # -- the spec, read ---------------------------------------------------------------------------------
@@ -265,7 +322,7 @@ class RayJobController(Controller):
 
     def __init__(self, hook: Any, core: Any, node_name: str) -> None:
         super().__init__(hook, core, node_name)
-        self._shut_down: set[Key] = set()  # finished jobs whose cluster is gone (shutdownAfterJobFinishes)
+        self._settled: set[Key] = set()  # finished jobs whose deletions (deletion_rules) are all done
         self._http: Any = None
 
     def needs_attention(self, obj: dict[str, Any]) -> bool:
@@ -273,7 +330,7 @@ class RayJobController(Controller):
         if state == "ValidationFailed":
             return False
         if state in FINISHED:
-            return bool(obj["spec"].get("shutdownAfterJobFinishes")) and key_of(obj) not in self._shut_down
+            return bool(deletion_rules(obj)) and key_of(obj) not in self._settled
         return True
 
     async def reconcile(self, job: dict[str, Any]) -> None:
@@ -289,7 +346,7 @@ class RayJobController(Controller):
         elif state == "Suspended" and not job["spec"].get("suspend"):
             await self.set_status(job, {"jobDeploymentStatus": None, "jobStatus": None})
         elif state in FINISHED:
-            await self._shut_down_after_finish(job)
+            await self._delete_after_finish(job)
 
     async def cleanup(self, namespace: str, name: str) -> None:
         """The RayJob is gone: stop its Ray job (its driver outlives the head otherwise), remove its pods."""
@@ -307,6 +364,11 @@ class RayJobController(Controller):
         status, spec = _status(job), job["spec"]
         generation = job["metadata"].get("generation")
         if problem := validation_problem(job):
+            # Reconcile's validateRayJob: the metadata's check (the name's length) comes first.
+            metadata = len(job["metadata"]["name"]) > MAX_NAME_LENGTH
+            reason = "InvalidRayJobMetadata" if metadata else "InvalidRayJobSpec"
+            namespace, name = key_of(job)
+            await self._event(job, "Warning", reason, "Validate", f"{namespace}/{name}: {problem}")
             await self.set_status(
                 job,
                 {
@@ -322,7 +384,7 @@ class RayJobController(Controller):
             {
                 "jobId": status.get("jobId")
                 or spec.get("jobId")
-                or f"{job['metadata']['name']}-{_random_suffix()}",
+                or f"{job['metadata']['name']}-{random_string()}",  # utils.GenerateRayJobId
                 "rayClusterName": status.get("rayClusterName") or cluster_name(job),
                 "jobDeploymentStatus": "Initializing",
                 "startTime": timestamp(),
@@ -340,10 +402,9 @@ class RayJobController(Controller):
             await self._fail(job, "SubmissionFailed", problem)
             return
         namespace, status = job["metadata"]["namespace"], _status(job)
-        head_name = head_pod_name(status["rayClusterName"])
-        head = await self.get_pod(namespace, head_name)
+        head = await self.find_pod(job, head_selector(status["rayClusterName"]))
         if head is None:
-            await self._create_head(job, head_name)
+            await self._create_head(job)
             return
         if _phase(head) in ("Succeeded", "Failed"):
             await self._fail(job, "SubmissionFailed", await self._ended(namespace, head, "the Ray head"))
@@ -352,7 +413,8 @@ class RayJobController(Controller):
         dashboard_url = f"127.0.0.1:{ports['dashboard']}"
         if _phase(head) != "Running" or await self._get(dashboard_url, "/api/jobs/") is None:
             return
-        await self._create_submitter(job, dashboard_url)
+        if await self.find_pod(job, submitter_selector(job["metadata"]["name"])) is None:
+            await self._create_submitter(job, dashboard_url)
         cpus = head["spec"]["containers"][0]["resources"]["requests"]["cpu"]
         await self.set_status(
             job,
@@ -361,7 +423,11 @@ class RayJobController(Controller):
                 "dashboardURL": dashboard_url,
                 "rayClusterStatus": {
                     "state": "ready",
-                    "head": {"podName": head_name, "podIP": "127.0.0.1", "serviceIP": "127.0.0.1"},
+                    "head": {
+                        "podName": head["metadata"]["name"],
+                        "podIP": "127.0.0.1",
+                        "serviceIP": "127.0.0.1",
+                    },
                     "endpoints": {name: str(port) for name, port in ports.items()},
                     "desiredCPU": cpus,
                     "lastUpdateTime": timestamp(),
@@ -374,7 +440,7 @@ class RayJobController(Controller):
         if await self._suspended_or_late(job):
             return
         namespace, status = job["metadata"]["namespace"], _status(job)
-        submitter = await self.get_pod(namespace, submitter_pod_name(job, status["jobId"]))
+        submitter = await self.find_pod(job, submitter_selector(job["metadata"]["name"]))
         submitter_done = submitter is None or _phase(submitter) in ("Succeeded", "Failed")
         info = await self._get(status["dashboardURL"], f"/api/jobs/{status['jobId']}")
         if info:
@@ -397,7 +463,7 @@ class RayJobController(Controller):
         elif submitter_done:  # the job never reached Ray, or the head went away under it
             reason = "AppFailed" if status.get("jobStatus") == "FAILED" else "SubmissionFailed"
             if submitter is None:
-                detail = f"the submitter pod {submitter_pod_name(job, status['jobId'])} is gone"
+                detail = f"the submitter pod of Kubernetes Job {namespace}/{job['metadata']['name']} is gone"
             else:
                 detail = await self._ended(namespace, submitter, "the submitter")
             await self._fail(job, reason, f"Job submission has failed: {detail}")
@@ -455,11 +521,21 @@ class RayJobController(Controller):
         return True
 
     async def _release(self, job: dict[str, Any]) -> None:
-        """Retrying / Suspending: remove the cluster and the submitter, then reset the status."""
-        status = _status(job)
+        """Retrying / Suspending: remove the cluster and the submitter, then reset the status
+        (the reset leaves ``jobId`` empty: ``initRayJobStatusIfNeed`` gives the next attempt a new one)."""
+        status, (namespace, name) = _status(job), key_of(job)
         if status.get("dashboardURL") and status.get("jobStatus") not in RAY_TERMINAL:
             await self._stop_ray_job(status["dashboardURL"], status["jobId"])
-        if await self.delete_pods(job["metadata"]["namespace"], pods_selector(job["metadata"]["name"])):
+        await self._delete_cluster(job)
+        if await self._live(job, submitter_selector(name)):  # deleteSubmitterJob
+            await self._event(
+                job,
+                "Normal",
+                "DeletedRayJobSubmitter",
+                "Delete",
+                f"Deleted submitter K8s Job {namespace}/{name}",
+            )
+        if await self.delete_pods(namespace, pods_selector(name)):
             return  # still going away
         retrying = status.get("jobDeploymentStatus") == "Retrying"
         await self.set_status(
@@ -477,27 +553,65 @@ class RayJobController(Controller):
             },
         )
 
-    async def _shut_down_after_finish(self, job: dict[str, Any]) -> None:
-        """``shutdownAfterJobFinishes``: remove the cluster ``ttlSecondsAfterFinished`` after the end.
+    async def _delete_after_finish(self, job: dict[str, Any]) -> None:
+        """A finished job's :func:`deletion_rules`: once a rule's time has come and its deletion is
+        not done, the most impactful such rule is carried out (``selectMostImpactfulRule``).
 
-        The submitter pod stays, as KubeRay keeps the submitter Job: it holds the job's log.
+        ``DeleteCluster`` keeps the submitter pod, as KubeRay keeps the submitter Job: it holds the
+        job's log. There are no worker pods locally, so ``DeleteWorkers`` has nothing to do.
         """
         if not self.needs_attention(job):
             return
-        status = _status(job)
-        ended = parse_timestamp(status.get("endTime")) or now()
-        if now() < ended + datetime.timedelta(seconds=int(job["spec"].get("ttlSecondsAfterFinished") or 0)):
-            return
-        if status.get("dashboardURL") and status.get("jobStatus") not in RAY_TERMINAL:
-            await self._stop_ray_job(status["dashboardURL"], status["jobId"])
-        if not await self.delete_pods(
-            job["metadata"]["namespace"], pods_selector(job["metadata"]["name"], "head")
-        ):
-            self._shut_down.add(key_of(job))
+        rules = deletion_rules(job)
+        ended = parse_timestamp(_status(job).get("endTime")) or now()
+        due = [policy for policy, ttl in rules if now() >= ended + datetime.timedelta(seconds=ttl)]
+        undone = [policy for policy in due if not await self._deletion_done(job, policy)]
+        if undone:
+            policy = max(
+                undone, key=lambda policy: DELETION_IMPACT.index(policy) if policy in DELETION_IMPACT else -1
+            )
+            if policy == "DeleteSelf":
+                await self.hook.delete(
+                    self.resource, job["metadata"]["name"], job["metadata"]["namespace"], missing_ok=True
+                )
+            elif policy == "DeleteCluster":
+                status = _status(job)
+                if status.get("dashboardURL") and status.get("jobStatus") not in RAY_TERMINAL:
+                    await self._stop_ray_job(status["dashboardURL"], status["jobId"])
+                await self._delete_cluster(job)
+        elif len(due) == len(rules):
+            self._settled.add(key_of(job))
+
+    async def _deletion_done(self, job: dict[str, Any], policy: str) -> bool:
+        """``isDeletionActionCompleted``: the cluster is gone for ``DeleteCluster``."""
+        if policy == "DeleteSelf":
+            return False
+        if policy == "DeleteCluster":
+            return await self.find_pod(job, pods_selector(job["metadata"]["name"], "head")) is None
+        return True
+
+    async def _delete_cluster(self, job: dict[str, Any]) -> None:
+        """``deleteClusterResources``: the head pod goes, with a ``DeletedRayCluster`` event."""
+        namespace, name = key_of(job)
+        if await self._live(job, pods_selector(name, "head")):
+            cluster = _status(job).get("rayClusterName")
+            await self._event(
+                job, "Normal", "DeletedRayCluster", "Delete", f"Deleted cluster {namespace}/{cluster}"
+            )
+        await self.delete_pods(namespace, pods_selector(name, "head"))
+
+    async def _live(self, job: dict[str, Any], selector: str) -> bool:
+        """Whether a pod of ``job`` matching ``selector`` is there and not being deleted."""
+        pod = await self.find_pod(job, selector)
+        return pod is not None and not pod["metadata"].get("deletionTimestamp")
+
+    async def _event(self, job: dict[str, Any], event_type: str, reason: str, action: str, note: str) -> None:
+        await self.record_event(recorder_event(job, event_type, reason, action, note, EVENT_CONTROLLER))
 
     # -- pods ------------------------------------------------------------------------------------------
 
-    async def _create_head(self, job: dict[str, Any], name: str) -> None:
+    async def _create_head(self, job: dict[str, Any]) -> None:
+        """The RayCluster's head pod (``getOrCreateRayClusterInstance`` records ``CreatedRayCluster``)."""
         cluster_spec = job["spec"]["rayClusterSpec"]
         head_group = cluster_spec["headGroupSpec"]
         template = head_group.get("template") or {}
@@ -507,6 +621,10 @@ class RayJobController(Controller):
         ports = {name: free_port() for name in PORT_NAMES}
         cpus = cluster_cpus(cluster_spec, os.cpu_count() or 1)
         cluster = _status(job)["rayClusterName"]
+        namespace = job["metadata"]["namespace"]
+        await self._event(
+            job, "Normal", "CreatedRayCluster", "Create", f"Created RayCluster {namespace}/{cluster}"
+        )
         labels = {
             **((template.get("metadata") or {}).get("labels") or {}),
             **(head_group.get("labels") or {}),
@@ -528,7 +646,7 @@ class RayJobController(Controller):
         ]
         await self.create_pod(
             job,
-            name,
+            head_pod_name(cluster),
             labels,
             {
                 "name": container.get("name") or "ray-head",
@@ -546,8 +664,12 @@ class RayJobController(Controller):
         )
 
     async def _create_submitter(self, job: dict[str, Any], dashboard_url: str) -> None:
-        """KubeRay's submitter pod; a user's ``submitterPodTemplate`` command is used as it is."""
-        name, job_id = job["metadata"]["name"], _status(job)["jobId"]
+        """The pod of KubeRay's submitter Job (``createNewK8sJob``, named after the RayJob, records
+        ``CreatedRayJobSubmitter``); a user's ``submitterPodTemplate`` command is used as it is."""
+        (namespace, name), job_id = key_of(job), _status(job)["jobId"]
+        await self._event(
+            job, "Normal", "CreatedRayJobSubmitter", "Create", f"Created Kubernetes Job {namespace}/{name}"
+        )
         template = job["spec"].get("submitterPodTemplate") or {}
         container = dict((((template.get("spec") or {}).get("containers")) or [{}])[0])
         ray = engines.engine_program("ray", "ray")
@@ -556,8 +678,7 @@ class RayJobController(Controller):
         labels = {
             **((template.get("metadata") or {}).get("labels") or {}),
             **origin_labels(job),
-            "job-name": name,
-            "batch.kubernetes.io/job-name": name,
+            **job_labels(name, str(uuid.uuid4())),  # the Job's uid: a new Job each attempt
         }
         env = [
             *(container.get("env") or []),
@@ -568,7 +689,7 @@ class RayJobController(Controller):
         ]
         await self.create_pod(
             job,
-            submitter_pod_name(job, job_id),
+            generated_name(f"{name}-"),  # the Job controller's pod: generateName "<job name>-"
             labels,
             {
                 "name": container.get("name") or "ray-job-submitter",

@@ -8,6 +8,11 @@ Spark engine's virtualenv, so the application's own executors are threads of tha
 the executor cores the spec asks for (instances x cores, or max executors with dynamic
 allocation), capped at the machine's cores, and the driver pod requests ``N`` CPUs so the local
 kubelet queues applications rather than oversubscribing the machine.
+
+Each submission gets a new ``status.submissionID`` (the driver's ``submission-id`` label) and counts
+an execution attempt, and the operator's Events on the application are recorded (see
+``SPARK_EVENTS``); a terminated application with ``timeToLiveSeconds`` is deleted that long after
+its ``terminationTime``.
 """
 
 from __future__ import annotations
@@ -27,13 +32,71 @@ from moka_provider.local.controllers.base import (
     parse_timestamp,
     timestamp,
 )
+from moka_provider.local.controllers.events import go_extra, recorder_event
 
 TERMINAL = ("COMPLETED", "FAILED")
 DEFAULT_RETRY_INTERVAL = 5
+#: The operator's event recorder (cmd/operator/controller/start.go: ``GetEventRecorder``).
+EVENT_CONTROLLER = "spark-application-controller"
+#: The operator's ``--driver-pod-creation-grace-period`` default, as Go prints it.
+DRIVER_POD_CREATION_GRACE_PERIOD = "10s"
+#: ``recordSparkApplicationEvent`` (internal/controller/sparkapplication/controller.go): by state,
+#: the event's type, reason and message format, which the operator passes as the ``action`` (its
+#: ``note`` is the application's name: see :func:`~.events.go_extra`).
+SPARK_EVENTS = {
+    "": ("Normal", "SparkApplicationAdded", "SparkApplication %s was added, enqueuing it for submission"),
+    "SUBMITTED": ("Normal", "SparkApplicationSubmitted", "SparkApplication %s was submitted successfully"),
+    "SUBMISSION_FAILED": (
+        "Warning",
+        "SparkApplicationSubmissionFailed",
+        "failed to submit SparkApplication %s: %s",
+    ),
+    "COMPLETED": ("Normal", "SparkApplicationCompleted", "SparkApplication %s completed"),
+    "FAILED": ("Warning", "SparkApplicationFailed", "SparkApplication %s failed: %s"),
+    "PENDING_RERUN": ("Warning", "SparkApplicationPendingRerun", "SparkApplication %s is pending rerun"),
+}
+#: ``updateDriverState``'s event when the driver pod is gone (its format is the ``action`` too).
+DRIVER_NOT_FOUND = "Driver pod %s not found after grace period %v, marking application as Failing"
+#: ``recordDriverEvent``: by driver pod phase, when the application's state changes with it.
+DRIVER_EVENTS = {
+    "Running": ("Normal", "SparkDriverRunning", "Driver %s is running"),
+    "Succeeded": ("Normal", "SparkDriverCompleted", "Driver %s completed"),
+    "Failed": ("Warning", "SparkDriverFailed", "Driver %s failed"),
+}
 
 
 def driver_pod_name(app: dict[str, Any]) -> str:
+    """``util.GetDriverPodName`` without ``driver.podName`` or ``spark.kubernetes.driver.pod.name``."""
     return f"{app['metadata']['name']}-driver"
+
+
+def _major_version(version: Any) -> int:
+    try:
+        return int(str(version).split(".")[0])
+    except ValueError:
+        return 0
+
+
+def driver_labels(app: dict[str, Any], app_id: str, submission_id: str) -> dict[str, str]:
+    """The driver pod's labels: the spec's ``driver.labels``, those the operator passes as
+    ``spark.kubernetes.driver.label.*`` (submission.go ``driverConfOption``: ``app-name``,
+    ``launched-by-spark-operator``, ``submission-id``, and ``mutated-by-spark-operator`` unless the
+    driver has a pod template on Spark 3+), and those Spark puts on its driver pod (``spark-role``,
+    ``spark-app-selector`` with the application id, ``spark-app-name``)."""
+    spec, name = app["spec"], app["metadata"]["name"]
+    driver = spec.get("driver") or {}
+    labels = {
+        **(driver.get("labels") or {}),
+        "spark-role": "driver",
+        "spark-app-selector": app_id,
+        "spark-app-name": name,
+        "sparkoperator.k8s.io/app-name": name,
+        "sparkoperator.k8s.io/launched-by-spark-operator": "true",
+        "sparkoperator.k8s.io/submission-id": submission_id,
+    }
+    if _major_version(spec.get("sparkVersion")) < 3 or not driver.get("template"):
+        labels["sparkoperator.k8s.io/mutated-by-spark-operator"] = "true"
+    return labels
 
 
 def local_parallelism(spec: dict[str, Any], machine_cores: int) -> int:
@@ -132,16 +195,37 @@ class SparkController(Controller):
     async def cleanup(self, namespace: str, name: str) -> None:
         await self.delete_pods(namespace, f"sparkoperator.k8s.io/app-name={name}")
 
+    # -- events ----------------------------------------------------------------------------------
+
+    async def _event(
+        self, app: dict[str, Any], event: tuple[str, str, str], note: str, *args: str, go_type: str = "string"
+    ) -> None:
+        event_type, reason, action = event
+        note = go_extra(note, *args, go_type=go_type)
+        await self.record_event(recorder_event(app, event_type, reason, action, note, EVENT_CONTROLLER))
+
+    async def _app_event(self, app: dict[str, Any]) -> None:
+        """``recordSparkApplicationEvent`` for the application's current state."""
+        state = self._state(app)
+        if state in SPARK_EVENTS:
+            message = ((app.get("status") or {}).get("applicationState") or {}).get("errorMessage") or ""
+            has_message = state in ("SUBMISSION_FAILED", "FAILED")
+            await self._event(
+                app, SPARK_EVENTS[state], app["metadata"]["name"], *([message] if has_message else [])
+            )
+
     # -- steps ---------------------------------------------------------------------------------
 
     async def _submit(self, app: dict[str, Any]) -> None:
+        """``submitSparkApplication``: a new submission ID, the driver pod, SUBMITTED (or SUBMISSION_FAILED)."""
         status = app.get("status") or {}
-        namespace, driver = app["metadata"]["namespace"], driver_pod_name(app)
+        namespace, name, driver = app["metadata"]["namespace"], app["metadata"]["name"], driver_pod_name(app)
         if self._state(app) == "PENDING_RERUN":
             if not self._interval_passed(app, "onFailureRetryInterval"):
                 return
-            if await self.delete_pods(namespace, f"sparkoperator.k8s.io/app-name={app['metadata']['name']}"):
+            if await self.delete_pods(namespace, f"sparkoperator.k8s.io/app-name={name}"):
                 return  # the previous attempt's driver is still going away
+            await self._app_event(app)  # reconcilePendingRerunSparkApplication, once its resources are gone
         attempts = int(status.get("submissionAttempts") or 0) + 1
         problem = engines.missing("spark")
         spec = app["spec"]
@@ -152,15 +236,18 @@ class SparkController(Controller):
         if problem is None and _missing_file(spec["mainApplicationFile"]):
             problem = f"mainApplicationFile {spec['mainApplicationFile']} does not exist on this machine"
         if problem is not None:
-            await self.set_status(
+            await self._app_event(app)  # recorded for the state it was in when spark-submit failed
+            app = await self.set_status(
                 app,
                 {
                     "applicationState": {"state": "SUBMISSION_FAILED", "errorMessage": problem},
-                    "driverInfo": status.get("driverInfo") or {},  # required by the CRD's status schema
+                    "driverInfo": {"podName": driver},
+                    "submissionID": str(uuid.uuid4()),
                     "submissionAttempts": attempts,
                     "lastSubmissionAttemptTime": timestamp(),
                 },
             )
+            await self._app_event(app)
             return
         app_id = f"spark-{uuid.uuid4().hex}"
         submission_id = str(uuid.uuid4())
@@ -180,19 +267,10 @@ class SparkController(Controller):
             if "name" in e
         ]
         env += [{"name": k, "value": str(v)} for k, v in (driver_spec.get("envVars") or {}).items()]
-        labels = {
-            **(driver_spec.get("labels") or {}),
-            "spark-role": "driver",
-            "spark-app-selector": app_id,
-            "spark-app-name": app["metadata"]["name"],
-            "sparkoperator.k8s.io/app-name": app["metadata"]["name"],
-            "sparkoperator.k8s.io/launched-by-spark-operator": "true",
-            "sparkoperator.k8s.io/submission-id": submission_id,
-        }
         await self.create_pod(
             app,
             driver,
-            labels,
+            driver_labels(app, app_id, submission_id),
             {
                 "name": "spark-kubernetes-driver",
                 "image": spec.get("image") or "spark",
@@ -201,43 +279,43 @@ class SparkController(Controller):
                 "resources": {"requests": {"cpu": str(parallelism)}},
             },
         )
-        await self.set_status(
+        app = await self.set_status(
             app,
             {
                 "applicationState": {"state": "SUBMITTED", "errorMessage": None},
                 "sparkApplicationId": app_id,
                 "submissionID": submission_id,
                 "submissionAttempts": attempts,
+                "executionAttempts": int(status.get("executionAttempts") or 0) + 1,
                 "lastSubmissionAttemptTime": timestamp(),
                 "terminationTime": None,
                 "driverInfo": {"podName": driver},
             },
         )
+        await self._app_event(app)
 
     async def _follow_driver(self, app: dict[str, Any]) -> None:
+        """``updateDriverState``: the application's state follows its driver pod's phase."""
         namespace, driver = app["metadata"]["namespace"], driver_pod_name(app)
         pod = await self.get_pod(namespace, driver)
-        status = app.get("status") or {}
         if pod is None:
+            await self._event(
+                app,
+                ("Warning", "SparkDriverNotFound", DRIVER_NOT_FOUND),
+                driver,
+                DRIVER_POD_CREATION_GRACE_PERIOD,
+                go_type="time.Duration",
+            )
             await self._finish(app, "FAILED", "driver pod not found")
             return
         phase = (pod.get("status") or {}).get("phase")
+        if phase in DRIVER_EVENTS and (phase != "Running" or self._state(app) == "SUBMITTED"):
+            await self._event(app, DRIVER_EVENTS[phase], driver)
         if phase == "Running" and self._state(app) == "SUBMITTED":
-            await self.set_status(
-                app,
-                {
-                    "applicationState": {"state": "RUNNING"},
-                    "executionAttempts": int(status.get("executionAttempts") or 0) + 1,
-                    "executorState": {},
-                },
-            )
+            await self.set_status(app, {"applicationState": {"state": "RUNNING"}, "executorState": {}})
         elif phase == "Succeeded":
             await self._finish(app, "COMPLETED", None)
         elif phase == "Failed":
-            if self._state(app) == "SUBMITTED":  # failed before it was seen running
-                app = await self.set_status(
-                    app, {"executionAttempts": int(status.get("executionAttempts") or 0) + 1}
-                )
             terminated = container_termination(pod) or {}
             message = (
                 f"driver container failed with ExitCode: {terminated.get('exitCode', 'unknown')}, "
@@ -254,27 +332,30 @@ class SparkController(Controller):
             else:
                 await self._finish(app, "FAILED", message)
 
-    async def _finish(self, app: dict[str, Any], state: str, message: str | None) -> None:
-        await self.set_status(
+    async def _finish(self, app: dict[str, Any], state: str, message: str | None) -> dict[str, Any]:
+        return await self.set_status(
             app,
             {"applicationState": {"state": state, "errorMessage": message}, "terminationTime": timestamp()},
         )
 
     async def _after_submission_failure(self, app: dict[str, Any]) -> None:
+        """``reconcileFailedSubmissionSparkApplication``: retry, or FAILED with its event."""
         if self._retries_left(app, "onSubmissionFailureRetries", "submissionAttempts"):
             if self._interval_passed(app, "onSubmissionFailureRetryInterval", "lastSubmissionAttemptTime"):
                 await self.set_status(app, {"applicationState": {"state": "PENDING_RERUN"}})
         else:
             message = ((app.get("status") or {}).get("applicationState") or {}).get("errorMessage")
-            await self._finish(app, "FAILED", message)
+            await self._app_event(await self._finish(app, "FAILED", message))
 
     async def _expire(self, app: dict[str, Any]) -> None:
+        """``reconcileTerminatedSparkApplication``: deleted once ``util.IsExpired``, i.e. more than
+        ``spec.timeToLiveSeconds`` after ``status.terminationTime``."""
         ttl = app["spec"].get("timeToLiveSeconds")
         finished = parse_timestamp((app.get("status") or {}).get("terminationTime"))
         if (
             ttl is not None
             and finished is not None
-            and now() >= finished + datetime.timedelta(seconds=int(ttl))
+            and now() > finished + datetime.timedelta(seconds=int(ttl))
         ):
             await self.hook.delete(
                 self.resource, app["metadata"]["name"], app["metadata"]["namespace"], missing_ok=True

@@ -1,0 +1,1 @@
+"""Never run: the conformance traces' jobs are played, not executed (see README.md)."""

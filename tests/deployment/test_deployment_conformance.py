@@ -1,0 +1,117 @@
+"""The provider judged against what the real operators write: every conformance trace, three ways.
+
+The trace player (``tests/conformance/player.py``) replays on `moka local` what spark-operator,
+flink-kubernetes-operator and KubeRay write for each scenario, while the real Airflow deployment
+waits for the job with the engine's operator in a worker, deferred in the triggerer, and with
+``MokaJobSensor``. Each case asserts the task's outcome, the message the user sees, the job's log
+lines in the task log, how long after the trace's last step the verdict came, and that no job is
+left running. The run starts with the deployment, so the other deployment tests run meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+import pytest
+
+from moka_provider.engines.registry import adapter_for
+from moka_provider.exceptions import MokaApiError
+from moka_provider.jobs.identity import JobIdentity
+from tests.conformance.player import Played
+from tests.conformance.traces import MODES, Trace, all_traces
+from tests.deployment.conftest import CONFORMANCE_DAG, ConformanceRun, record
+from tests.deployment.rest import AirflowRest
+
+pytestmark = pytest.mark.integration
+
+#: What Airflow itself adds to a verdict: a deferred task's resumption waits for the scheduler and a
+#: free worker slot, a sensor looks again every poke_interval.
+AIRFLOW_SECONDS = 45
+CASES = [pytest.param(trace, mode, id=f"{trace.key}-{mode}") for trace in all_traces() for mode in MODES]
+
+
+def _time(stamp: str) -> float:
+    return datetime.datetime.fromisoformat(stamp).timestamp()
+
+
+def _played(conformance_run: ConformanceRun, trace: Trace, mode: str, run_id: str) -> Played:
+    """The replay of the job this case's task waited for."""
+    from moka_provider.hooks.moka import MokaHook
+
+    if mode == "sensor":
+        name = trace.sensor_job_name
+        matches = [p for p in conformance_run.player.played.values() if p.job["metadata"]["name"] == name]
+    else:
+        selector = JobIdentity(CONFORMANCE_DAG, trace.task_id(mode), run_id).selector
+        resource = adapter_for(trace.engine).resource
+        jobs = MokaHook().list(resource, label_selector=selector)
+        uids = {job["metadata"]["uid"] for job in jobs}
+        matches = [p for uid, p in conformance_run.player.played.items() if uid in uids]
+        if not matches:  # the job is gone already: find it by the task's job-key label
+            key = selector.split("=", 1)[1]
+            matches = [
+                p
+                for p in conformance_run.player.played.values()
+                if (p.job["metadata"].get("labels") or {}).get(selector.split("=", 1)[0]) == key
+            ]
+    assert len(matches) == 1, f"{len(matches)} played jobs for {trace.key} {mode}"
+    return matches[0]
+
+
+def _job_now(trace: Trace, played: Played) -> dict[str, Any] | None:
+    from moka_provider.hooks.moka import MokaHook
+
+    metadata = played.job["metadata"]
+    try:
+        job: dict[str, Any] = MokaHook().get(
+            adapter_for(trace.engine).resource, metadata["name"], metadata["namespace"]
+        )
+    except MokaApiError as error:
+        if error.not_found:
+            return None
+        raise
+    return job if job["metadata"]["uid"] == metadata["uid"] else None
+
+
+@pytest.mark.parametrize(("trace", "mode"), CASES)
+def test_the_trace_is_judged_as_its_operator_meant(
+    rest: AirflowRest, conformance_run: ConformanceRun, trace: Trace, mode: str
+) -> None:
+    expect = trace.expect
+    run_id = conformance_run.run_id
+    task_id = trace.task_id(mode)
+    ti = rest.wait_for_state(
+        CONFORMANCE_DAG, run_id, task_id, {"success", "failed", "upstream_failed"}, timeout=1200
+    )
+    text = rest.log(CONFORMANCE_DAG, run_id, task_id, max(1, int(ti.get("try_number") or 1)))
+    played = _played(conformance_run, trace, mode, run_id)
+
+    assert played.errors == [], played.errors
+    assert conformance_run.player.errors == []
+    assert ti["state"] == expect["task"], f"{task_id}: {ti['state']}\n{text[-4000:]}"
+    for part in expect.get("message") or []:
+        assert part in text, f"{task_id}: the message lacks {part!r}\n{text[-4000:]}"
+    for line in expect.get("log") or []:
+        assert line in text, f"{task_id}: the task log lacks {line!r}\n{text[-4000:]}"
+    for line in expect.get("not_in_log") or []:
+        assert line not in text, f"{task_id}: the task log has {line!r}\n{text[-4000:]}"
+
+    assert played.last_step_at is not None
+    verdict_after = _time(ti["end_date"]) - played.last_step_at
+    record(f"conformance_verdict_seconds.{trace.key}.{mode}", round(verdict_after, 1))
+    assert verdict_after <= expect["verdict_within"] + AIRFLOW_SECONDS, (
+        f"{task_id}: ended {verdict_after:.1f} s after the trace's last step"
+    )
+
+    if mode == "sensor":
+        return  # the sensor's job is the player's, not the task's
+    deadline = time.monotonic() + 180
+    while not (played.finished or played.stopped_early) and time.monotonic() < deadline:
+        time.sleep(1)
+    job = _job_now(trace, played)
+    if job is not None:  # never left running
+        assert adapter_for(trace.engine).status(job).phase.terminal, f"{task_id}: left {job.get('status')}"
+    if expect.get("job_left") == "deleted":
+        assert job is None, f"{task_id}: the job is still there: {job and job.get('status')}"
