@@ -20,17 +20,21 @@ class JobReporter:
         self.hook = hook
         self.adapter = adapter
         self.log = log
+        #: The pod whose log was read, once :meth:`log_tail` found it: links (``{pod}``) use it
+        #: where the job's status does not name the pod.
+        self.pod: str | None = None
 
     def describe(self, job: Mapping[str, Any]) -> str:
         return self.adapter.resource.describe(job["metadata"].get("namespace"), job["metadata"]["name"])
 
-    def persist_links(self, ti: Any, operator: Any, job: Mapping[str, Any]) -> None:
-        """Store the job's current link URLs where the Airflow UI shows them."""
+    def persist_links(self, ti: Any, operator: Any, job: Mapping[str, Any], pod: str | None = None) -> None:
+        """Store the job's current link URLs where the Airflow UI shows them (``pod``: the log
+        pod's name where known)."""
         from moka_provider.jobs.urls import job_urls
         from moka_provider.links.job_links import persist_urls
 
-        urls = job_urls(self.hook.settings, self.adapter, job, self.adapter.status(job).phase)
-        persist_urls(ti, operator, urls)
+        phase = self.adapter.status(job).phase
+        persist_urls(ti, operator, job_urls(self.hook.settings, self.adapter, job, phase, pod or self.pod))
 
     def log_tail(self, job: Mapping[str, Any], follower: LogFollower | None = None) -> str:
         """Show the job's log in the task log unless ``follower`` streamed it; its last lines for errors."""
@@ -38,11 +42,12 @@ class JobReporter:
         from moka_provider.jobs.urls import link_params
 
         if follower is not None and follower.count:
-            lines, source = list(follower.tail), f"pod {follower.pod}"
+            lines, source, self.pod = list(follower.tail), f"pod {follower.pod}", follower.pod
         else:
             pods = self.adapter.log_pods(job)
             namespace = job["metadata"]["namespace"]
             log = read_job_log(self.hook, self.hook.settings, pods, namespace, link_params(self.adapter, job))
+            self.pod = log.pod or self.pod
             if log.source is None:
                 self.log.warning("the job's log could not be read: %s", log.problem)
                 return ""
@@ -76,6 +81,6 @@ class JobReporter:
             "attempt": attempt_of(dict(job)),
             "state": outcome.status.state,
             "duration_seconds": round(outcome.finished_at - created_at(job), 3),
-            "links": job_urls(self.hook.settings, self.adapter, job, outcome.status.phase),
+            "links": job_urls(self.hook.settings, self.adapter, job, outcome.status.phase, self.pod),
             **self.adapter.result(job),
         }

@@ -27,10 +27,16 @@ def link_params(adapter: EngineAdapter, job: Mapping[str, Any]) -> dict[str, str
 
 
 def job_urls(
-    settings: MokaSettings, adapter: EngineAdapter, job: Mapping[str, Any], phase: Phase
+    settings: MokaSettings,
+    adapter: EngineAdapter,
+    job: Mapping[str, Any],
+    phase: Phase,
+    pod: str | None = None,
 ) -> dict[str, str | None]:
-    """Button -> URL (``None`` where the connection has no template or the job lacks a value)."""
+    """Button -> URL (``None`` where the connection has no template or the job lacks a value);
+    ``pod`` is the log pod's name where the job's status does not say it (operators generate it)."""
     params = link_params(adapter, job)
+    params["pod"] = params.get("pod") or pod
     urls = {button: settings.link(button, **params) for button in SHARED_BUTTONS}
     if urls["job_log"] is None:  # no page of its own: the archived log, if a browser can open it
         archive = settings.link("log_archive", **params)

@@ -362,7 +362,8 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         return JobReporter(self.hook, self.adapter, self.log)
 
     def _persist_links(self, context: Context, job: Mapping[str, Any]) -> None:
-        self._reporter.persist_links(context["ti"], self, job)
+        pod = self._follower.pod if self._follower else None
+        self._reporter.persist_links(context["ti"], self, job, pod)
 
     def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
         """Links, log, metrics and the XCom result of an ended wait; raises unless it succeeded."""
@@ -372,32 +373,29 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
         reporter = self._reporter
         job, status = outcome.job, outcome.status
-        self._persist_links(context, job)
         what = reporter.describe(job)
         metadata = job["metadata"]
-        if outcome.verdict in (Verdict.START_TIMEOUT, Verdict.TIMEOUT):
+        # The log first: the job (and so its pods) may be deleted below; the links then know
+        # the log pod's name.
+        tail = reporter.log_tail(job, self._follower)
+        reporter.persist_links(context["ti"], self, job)
+        if outcome.verdict in (Verdict.START_TIMEOUT, Verdict.TIMEOUT, Verdict.UNHEALTHY):
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
             if outcome.verdict is Verdict.START_TIMEOUT:
                 problem = f"did not start within start_timeout={self.start_timeout:g}s"
-            else:
+            elif outcome.verdict is Verdict.TIMEOUT:
                 problem = f"did not finish within timeout={self.timeout:g}s"
+            else:
+                problem = f"kept reporting an error for error_grace={self.error_grace:g}s"
+            detail = f": {status.message}" if outcome.verdict is Verdict.UNHEALTHY and status.message else ""
             raise AirflowException(
-                f"{what} {problem} (state {status.state or 'none'}); deleted it{reporter.log_tail(job)}"
-            )
-        if outcome.verdict is Verdict.UNHEALTHY:
-            self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
-            raise AirflowException(
-                f"{what} kept reporting an error for error_grace={self.error_grace:g}s "
-                f"({status.state or 'no state'}): {status.message or 'no message'}; deleted it"
-                f"{reporter.log_tail(job)}"
+                f"{what} {problem} (state {status.state or 'none'}){detail}; deleted it{tail}"
             )
         if outcome.verdict is Verdict.DELETED:
             raise AirflowException(
                 f"{what} was deleted before it was seen to end, and its operator recorded no end "
-                f"(last state {status.state or 'none'})"
-                f"{reporter.log_tail(job)}"
+                f"(last state {status.state or 'none'}){tail}"
             )
-        tail = reporter.log_tail(job, self._follower)
         self._emit_timings(outcome)
         if outcome.verdict is Verdict.FAILED:
             raise AirflowException(reporter.failure(outcome, tail))

@@ -228,13 +228,14 @@ class MokaJobSensor(BaseSensorOperator):
         from moka_provider.jobs.tracking import Verdict
 
         reporter = self.reporter
-        reporter.persist_links(context["ti"], self, outcome.job)
         what, state = reporter.describe(outcome.job), outcome.status.state or "none"
         if outcome.verdict is Verdict.TIMEOUT:
+            reporter.persist_links(context["ti"], self, outcome.job)
             raise AirflowSensorTimeout(
                 f"{what} did not finish within timeout={self.timeout:g}s (state {state})"
             )
         tail = reporter.log_tail(outcome.job)
+        reporter.persist_links(context["ti"], self, outcome.job)  # with the log pod found
         if outcome.verdict is Verdict.UNHEALTHY:
             raise AirflowException(
                 f"{what} kept reporting an error for error_grace={self.error_grace:g}s ({state}): "

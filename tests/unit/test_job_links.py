@@ -186,3 +186,14 @@ def test_get_link_gives_the_operators_latest_url():
 
     assert MokaUILink().get_link(task, ti_key=None) == "https://m/x"  # type: ignore[arg-type]
     assert SparkUILink().get_link(task, ti_key=None) == ""  # type: ignore[arg-type]
+
+
+def test_the_log_pod_seen_fills_pod_where_the_status_names_none():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    settings = MokaSettings.from_extras({"log_archive_url": "https://logs.test/{namespace}/{pod}.log"})
+    job = {"metadata": {"name": "wc", "namespace": "moka"}, "status": {}}
+
+    assert job_urls(settings, FlinkAdapter(), job, Phase.SUCCEEDED)["job_log"] is None
+    found = job_urls(settings, FlinkAdapter(), job, Phase.SUCCEEDED, pod="wc-7c9f8d6b5d-x2k4p")
+    assert found["job_log"] == "https://logs.test/moka/wc-7c9f8d6b5d-x2k4p.log"
