@@ -30,6 +30,11 @@ class Verdict(StrEnum):
     #: the job reported an error for longer than the task's ``error_grace``
     UNHEALTHY = "unhealthy"
 
+    @classmethod
+    def of_end(cls, phase: Phase) -> Verdict:
+        """The verdict on a job that ended in ``phase`` (``SUCCEEDED`` or ``FAILED``)."""
+        return cls.SUCCEEDED if phase is Phase.SUCCEEDED else cls.FAILED
+
 
 @dataclass(frozen=True)
 class Deadlines:
@@ -138,8 +143,7 @@ class JobTracker:
         if ended is None or not ended.phase.terminal:
             return outcome
         self.status = ended
-        verdict = Verdict.SUCCEEDED if ended.phase is Phase.SUCCEEDED else Verdict.FAILED
-        return Outcome(verdict, self.job, ended, self.started_at)
+        return Outcome(Verdict.of_end(ended.phase), self.job, ended, self.started_at)
 
     def check(self, now: float | None = None) -> Outcome | None:
         """The timeout outcome if a deadline has passed, or the error grace ran out."""

@@ -144,8 +144,12 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             return self.execute_resumable(context)
         self.submit_job(context)
         job = self._current_job
-        from moka_provider.jobs.tracking import Deadlines
+        from moka_provider.jobs.tracking import Deadlines, Outcome, Verdict
         from moka_provider.triggers.job import MokaJobTrigger
+
+        status = self.adapter.status(job)
+        if status.phase.terminal:  # adopted a job that already ended: nothing to wait for
+            return self._conclude(context, Outcome(Verdict.of_end(status.phase), job, status))
 
         deadlines = Deadlines.for_job(job, self.start_timeout, self.timeout)
         self.defer(

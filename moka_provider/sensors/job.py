@@ -101,7 +101,6 @@ class MokaJobSensor(BaseSensorOperator):
     # -- poke mode -------------------------------------------------------------------------------
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        from moka_provider.engines.base import Phase
         from moka_provider.jobs.tracking import Outcome, Verdict
 
         job = self.find_job()
@@ -119,15 +118,21 @@ class MokaJobSensor(BaseSensorOperator):
                 self._conclude(context, Outcome(Verdict.UNHEALTHY, job, status))  # raises
         else:
             self._troubled_since = None
+        ended = self._ended(job)
+        return PokeReturnValue(True, xcom_value=self._conclude(context, ended)) if ended else False
+
+    def _ended(self, job: dict[str, Any]) -> Outcome | None:
+        """The outcome of ``job`` if its status says it ended."""
+        from moka_provider.jobs.tracking import Outcome, Verdict
+
+        status = self.adapter.status(job)
         if not status.phase.terminal:
-            return False
-        verdict = Verdict.SUCCEEDED if status.phase is Phase.SUCCEEDED else Verdict.FAILED
-        return PokeReturnValue(True, xcom_value=self._conclude(context, Outcome(verdict, job, status)))
+            return None
+        return Outcome(Verdict.of_end(status.phase), job, status)
 
     def ended_and_gone(self) -> Outcome | None:
         """The outcome of a job named ``job_name`` that is gone but whose operator recorded its end
         (removed by a TTL before the sensor looked), from the operator's Events."""
-        from moka_provider.engines.base import Phase
         from moka_provider.jobs.tracking import Outcome, Verdict
 
         if not self.job_name:
@@ -139,8 +144,7 @@ class MokaJobSensor(BaseSensorOperator):
         namespace = self.namespace or self.hook.settings.namespace
         job = {"metadata": {"name": self.job_name, "namespace": namespace}}
         self.log.info("%s is gone; its operator recorded its end: %s", self.job_name, ended.state)
-        verdict = Verdict.SUCCEEDED if ended.phase is Phase.SUCCEEDED else Verdict.FAILED
-        return Outcome(verdict, job, ended)
+        return Outcome(Verdict.of_end(ended.phase), job, ended)
 
     # -- deferrable mode -------------------------------------------------------------------------
 
@@ -170,6 +174,10 @@ class MokaJobSensor(BaseSensorOperator):
             )
         assert job is not None
         self.reporter.persist_links(context["ti"], self, job)
+        if ended := self._ended(job):
+            # Nothing to wait for: conclude here rather than defer to a trigger that fires at once
+            # (which the scheduler may take for a task state changed behind its back).
+            return self._conclude(context, ended)
         metadata = job["metadata"]
         self.defer(
             trigger=MokaJobTrigger(

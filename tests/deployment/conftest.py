@@ -23,7 +23,7 @@ from moka_provider.engines.registry import adapter_for
 from moka_provider.jobs.identity import JobIdentity
 from moka_provider.local.kubeconfig import connection_uri
 from tests.conformance.cases import sensor_job_manifest
-from tests.conformance.player import TracePlayer
+from tests.conformance.player import Played, TracePlayer
 from tests.conformance.traces import all_traces
 from tests.deployment import stack
 from tests.deployment.quiet_jobs import QuietSparkJobs
@@ -129,9 +129,9 @@ def deployment(
     rest = AirflowRest(running.url, stack.USERNAME, stack.PASSWORD)
     request.config.stash[_QUIET_RUN] = QuietRun(rest.trigger(QUIET_DAG, prefix="quiet"), quiet_jobs)
     player = start_conformance_player(paths.admin_kubeconfig, state.namespace)
-    request.config.stash[_CONFORMANCE_RUN] = ConformanceRun(
-        rest.trigger(CONFORMANCE_DAG, prefix="traces"), player
-    )
+    conformance_run_id = rest.trigger(CONFORMANCE_DAG, prefix="traces")
+    player.ready = lambda played: sensor_watches(rest, conformance_run_id, played)
+    request.config.stash[_CONFORMANCE_RUN] = ConformanceRun(conformance_run_id, player)
     try:
         yield running
     finally:
@@ -164,6 +164,15 @@ def start_conformance_player(admin_kubeconfig: Path, namespace: str) -> TracePla
         player.create_job(trace, sensor_job_manifest(trace, settings))
     player.start()
     return player
+
+
+def sensor_watches(rest: AirflowRest, run_id: str, played: Played) -> bool:
+    """Whether ``played`` may begin: a job the player made for a sensor waits until the sensor is
+    deferred on it (else the trace would be over before the sensor started); others at once."""
+    trace = played.trace
+    if played.job["metadata"]["name"] != trace.sensor_job_name:
+        return True
+    return rest.task_instance(CONFORMANCE_DAG, run_id, trace.task_id("sensor"))["state"] == "deferred"
 
 
 @pytest.fixture(scope="package")

@@ -26,9 +26,9 @@ from tests.deployment.rest import AirflowRest
 
 pytestmark = pytest.mark.integration
 
-#: What Airflow itself adds to a verdict: a deferred task's resumption waits for the scheduler and a
-#: free worker slot, a sensor looks again every poke_interval.
-AIRFLOW_SECONDS = 45
+#: What the machine adds to a verdict: a watch event's delivery, a triggerer or worker busy with the
+#: other tasks of the run (66 at once, on 2 cores shared with the rest of the suite).
+AIRFLOW_SECONDS = 30
 CASES = [pytest.param(trace, mode, id=f"{trace.key}-{mode}") for trace in all_traces() for mode in MODES]
 
 
@@ -60,6 +60,13 @@ def _played(conformance_run: ConformanceRun, trace: Trace, mode: str, run_id: st
     return matches[0]
 
 
+def _verdict_time(entries: list[dict[str, Any]], ti: dict[str, Any]) -> float:
+    """When the provider knew: a deferred wait's trigger fired (the task's resumption then waits
+    for the scheduler and a worker slot); a wait in the worker ended with its task."""
+    fired = [entry["timestamp"] for entry in entries if entry.get("event") == "Trigger fired event"]
+    return _time(fired[-1] if fired else ti["end_date"])
+
+
 def _job_now(trace: Trace, played: Played) -> dict[str, Any] | None:
     from moka_provider.hooks.moka import MokaHook
 
@@ -85,7 +92,8 @@ def test_the_trace_is_judged_as_its_operator_meant(
     ti = rest.wait_for_state(
         CONFORMANCE_DAG, run_id, task_id, {"success", "failed", "upstream_failed"}, timeout=1200
     )
-    text = rest.log(CONFORMANCE_DAG, run_id, task_id, max(1, int(ti.get("try_number") or 1)))
+    try_number = max(1, int(ti.get("try_number") or 1))
+    text = rest.log(CONFORMANCE_DAG, run_id, task_id, try_number)
     played = _played(conformance_run, trace, mode, run_id)
 
     assert played.errors == [], played.errors
@@ -95,14 +103,18 @@ def test_the_trace_is_judged_as_its_operator_meant(
         assert part in text, f"{task_id}: the message lacks {part!r}\n{text[-4000:]}"
     for line in expect.get("log") or []:
         assert line in text, f"{task_id}: the task log lacks {line!r}\n{text[-4000:]}"
-    for line in expect.get("not_in_log") or []:
-        assert line not in text, f"{task_id}: the task log has {line!r}\n{text[-4000:]}"
+    failure = text[text.rfind("AirflowException: ") :] if "AirflowException: " in text else ""
+    for line in expect.get("not_in_message") or []:
+        assert line not in failure, f"{task_id}: the failure message quotes {line!r}\n{failure}"
 
     assert played.last_step_at is not None
-    verdict_after = _time(ti["end_date"]) - played.last_step_at
+    verdict_after = (
+        _verdict_time(rest.log_entries(CONFORMANCE_DAG, run_id, task_id, try_number), ti)
+        - played.last_step_at
+    )
     record(f"conformance_verdict_seconds.{trace.key}.{mode}", round(verdict_after, 1))
     assert verdict_after <= expect["verdict_within"] + AIRFLOW_SECONDS, (
-        f"{task_id}: ended {verdict_after:.1f} s after the trace's last step"
+        f"{task_id}: the verdict came {verdict_after:.1f} s after the trace's last step"
     )
 
     if mode == "sensor":
