@@ -157,14 +157,26 @@ class JobTracker:
             return Outcome(Verdict.UNHEALTHY, self.job, self.status, self.started_at)
         return None
 
-    def seconds_left(self, now: float | None = None) -> float | None:
-        """How long the next watch may last before a deadline needs checking (None: no deadline)."""
-        now = time.time() if now is None else now
+    def next_deadline(self) -> float | None:
+        """When a deadline next needs checking (epoch seconds; None: no deadline)."""
         deadlines = [self.deadlines.finish_by, self._grace_ends()]
         if self._waiting_to_start():
             deadlines.append(self.deadlines.start_by)
-        pending = [deadline - now for deadline in deadlines if deadline is not None]
-        return max(min(pending), 0.0) if pending else None
+        pending = [deadline for deadline in deadlines if deadline is not None]
+        return min(pending) if pending else None
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """How long the next watch may last before a deadline needs checking (None: no deadline)."""
+        deadline = self.next_deadline()
+        if deadline is None:
+            return None
+        return max(deadline - (time.time() if now is None else now), 0.0)
+
+    def deadline_moved_closer(self, since: float | None) -> bool:
+        """Whether a deadline nearer than ``since`` (the one a running watch was given) appeared:
+        an error's grace began, so the watch must end sooner than it was told."""
+        deadline = self.next_deadline()
+        return deadline is not None and (since is None or deadline < since)
 
     def _grace_ends(self) -> float | None:
         if self.troubled_since is None or self.error_grace is None:

@@ -335,6 +335,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             if outcome := took(tracker.looked_up(current)):
                 return outcome
             assert current is not None
+            watched_until = tracker.next_deadline()
             for event in self.hook.watch(
                 self.adapter.resource,
                 namespace,
@@ -344,6 +345,8 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             ):
                 if outcome := took(tracker.observe(event.type, event.object)):
                     return outcome
+                if tracker.deadline_moved_closer(watched_until):
+                    break  # watch again, until the nearer deadline
             return tracker.check()
 
         outage = OutageWait(self.hook.retry_policy)

@@ -117,6 +117,7 @@ class MokaJobTrigger(BaseTrigger):
         if outcome := tracker.looked_up(job):
             return outcome
         assert job is not None
+        watched_until = tracker.next_deadline()
         watch = hook.watch(
             adapter.resource,
             self.namespace,
@@ -131,6 +132,8 @@ class MokaJobTrigger(BaseTrigger):
                     return outcome
                 if tracker.status != last:
                     self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
+                if tracker.deadline_moved_closer(watched_until):
+                    break  # watch again, until the nearer deadline
         return tracker.check()
 
     async def on_kill(self) -> None:

@@ -425,3 +425,40 @@ async def test_on_kill_keeps_the_job_when_asked(monkeypatch: pytest.MonkeyPatch)
     await trigger(delete_on_kill=False).on_kill()
 
     assert hook.deleted == []
+
+
+async def test_an_error_that_begins_mid_watch_ends_the_wait_after_its_grace(monkeypatch: pytest.MonkeyPatch):
+    """The operator writes nothing more while its JobManager stays in error: the watch, opened
+    before the error with a long timeout, must end at the grace's end all the same."""
+    running: dict[str, Any] = {
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID, "resourceVersion": "1"},
+        "status": {"jobStatus": {"state": "CREATED"}, "jobManagerDeploymentStatus": "DEPLOYING"},
+    }
+    failing = copy.deepcopy(running)
+    failing["metadata"]["resourceVersion"] = "2"
+    failing["status"] = {
+        "jobManagerDeploymentStatus": "ERROR",
+        "jobStatus": {"state": "RECONCILING"},
+        "error": "[flink-main-container] Back-off pulling image",
+    }
+
+    class QuietAfterTheError(FakeAsyncHook):
+        async def watch(
+            self, resource: CustomResource, namespace: str, **kwargs: Any
+        ) -> AsyncIterator[WatchEvent]:
+            self.watches.append(kwargs)
+            if len(self.watches) == 1:
+                self.current = failing
+                yield WatchEvent("MODIFIED", copy.deepcopy(failing))
+                await asyncio.sleep(3600)  # nothing more: only the watch's timeout would end it
+
+    hook = QuietAfterTheError(running)
+
+    payload = await first_event(
+        trigger(engine="flink", finish_by=time.time() + 3600, error_grace=0.2), hook, monkeypatch, within=3
+    )
+
+    assert payload["verdict"] == "unhealthy"
+    assert hook.watches[0]["timeout"] > 3000  # opened before the error, for the overall deadline

@@ -471,3 +471,19 @@ def test_a_job_gone_is_judged_by_the_last_end_its_operator_recorded(events: list
 
     assert outcome.verdict is verdict
     assert outcome.job["metadata"]["uid"] == "uid-1"
+
+
+def test_a_grace_beginning_mid_watch_is_a_nearer_deadline():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    tracker = JobTracker(
+        FlinkAdapter(), flink_running(), Deadlines(finish_by=time.time() + 3600), None, error_grace=60
+    )
+    watched_until = tracker.next_deadline()
+    assert not tracker.deadline_moved_closer(watched_until)
+
+    tracker.observe("MODIFIED", flink_in_error())
+
+    assert tracker.deadline_moved_closer(watched_until)
+    assert tracker.next_deadline() == pytest.approx(tracker.troubled_since + 60)
+    assert JobTracker(ADAPTER, spark_job("RUNNING"), Deadlines()).deadline_moved_closer(None) is False

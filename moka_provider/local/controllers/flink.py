@@ -178,6 +178,23 @@ class FlinkJobController(Controller):
     def _jobmanager(self, value: str) -> dict[str, Any]:
         return {"jobManagerDeploymentStatus": value} if self.reports_jobmanager else {}
 
+    async def _create_pod(
+        self,
+        obj: dict[str, Any],
+        command: list[str],
+        container: dict[str, Any] | None = None,
+        annotations: dict[str, str] | None = None,
+    ) -> None:
+        """The pod of ``obj`` (:meth:`new_pod` names and labels it), Flink's main container running
+        ``command``."""
+        name, labels = self.new_pod(obj)
+        main = {
+            "name": "flink-main-container",
+            "image": obj["spec"].get("image") or "flink",
+            "command": command,
+        }
+        await self.create_pod(obj, name, labels, {**main, **(container or {})}, annotations=annotations)
+
     async def event(
         self, obj: dict[str, Any], event_type: str, reason: str, component: str, message: str
     ) -> None:
@@ -227,15 +244,10 @@ class FlinkJobController(Controller):
             return
         if await self.find_pod(obj, self.pod_selector(obj)) is None:  # one pod, as a ReplicaSet keeps
             await self.event(obj, "Normal", "Submit", self.submit_component, MSG_SUBMIT)
-            name, labels = self.new_pod(obj)
-            await self.create_pod(
+            await self._create_pod(
                 obj,
-                name,
-                labels,
+                command,
                 {
-                    "name": "flink-main-container",
-                    "image": obj["spec"].get("image") or "flink",
-                    "command": command,
                     "env": [{"name": "FLINK_LOG_DIR", "value": "log"}],
                     "resources": {"requests": {"cpu": str(parallelism)}},
                 },
@@ -432,17 +444,7 @@ class FlinkDeploymentController(FlinkJobController):
             await self._invalid(obj, str(problem))
             return
         if await self.find_pod(obj, self.pod_selector(obj)) is None:
-            name, labels = self.new_pod(obj)
-            await self.create_pod(
-                obj,
-                name,
-                labels,
-                {
-                    "name": "flink-main-container",
-                    "image": obj["spec"].get("image") or "flink",
-                    "command": [str(python), "-c", *SESSION_PLACEHOLDER],
-                },
-            )
+            await self._create_pod(obj, [str(python), "-c", *SESSION_PLACEHOLDER])
         await self.set_status(obj, {"lifecycleState": "DEPLOYED", **self._jobmanager("DEPLOYING")})
 
     async def _follow_session(self, obj: dict[str, Any]) -> None:
