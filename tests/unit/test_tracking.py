@@ -485,5 +485,6 @@ def test_a_grace_beginning_mid_watch_is_a_nearer_deadline():
     tracker.observe("MODIFIED", flink_in_error())
 
     assert tracker.deadline_moved_closer(watched_until)
+    assert tracker.troubled_since is not None
     assert tracker.next_deadline() == pytest.approx(tracker.troubled_since + 60)
     assert JobTracker(ADAPTER, spark_job("RUNNING"), Deadlines()).deadline_moved_closer(None) is False
