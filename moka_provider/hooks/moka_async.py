@@ -152,6 +152,13 @@ class MokaAsyncHook(MokaBaseHook):
             async for line in self._stream_lines(call, apis):
                 yield line
 
+    async def list_pods(self, label_selector: str, namespace: str | None = None) -> builtins.list[dict]:
+        """The pods matching ``label_selector``, as the API returns them (dicts)."""
+        call = api_calls.list_pods(await self.namespace(namespace), label_selector=label_selector)
+        async with self._client() as apis:
+            pods = await self._run(call, apis)
+            return list(apis["core"].api_client.sanitize_for_serialization(pods).get("items") or [])
+
     async def list_events(
         self, name: str, namespace: str | None = None, *, kind: str | None = None, uid: str | None = None
     ) -> builtins.list[dict]:

@@ -39,14 +39,17 @@ class JobLog:
     pod: str | None = None  # the pod whose log it is, where known
 
 
+def newest(pods: list[dict[str, Any]]) -> dict[str, Any]:
+    """The newest of ``pods`` (as the API returns them): the current attempt's."""
+    return max(
+        pods, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"]["name"])
+    )
+
+
 def current_pod(hook: Any, pods: LogPods, namespace: str) -> dict[str, Any] | None:
     """The newest pod matching ``pods.selector``: the current attempt's (``None``: none yet or any more)."""
     found = hook.list_pods(pods.selector, namespace)
-    if not found:
-        return None
-    return max(
-        found, key=lambda pod: (pod["metadata"].get("creationTimestamp") or "", pod["metadata"]["name"])
-    )
+    return newest(found) if found else None
 
 
 def container_of(pod: Mapping[str, Any], preferred: str | None) -> str | None:

@@ -46,7 +46,9 @@ class JobReporter:
         else:
             pods = self.adapter.log_pods(job)
             namespace = job["metadata"]["namespace"]
-            log = read_job_log(self.hook, self.hook.settings, pods, namespace, link_params(self.adapter, job))
+            params = link_params(self.adapter, job)
+            params["pod"] = params.get("pod") or self.pod
+            log = read_job_log(self.hook, self.hook.settings, pods, namespace, params)
             self.pod = log.pod or self.pod
             if log.source is None:
                 self.log.warning("the job's log could not be read: %s", log.problem)

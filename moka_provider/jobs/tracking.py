@@ -61,25 +61,36 @@ class Outcome:
     status: JobStatus
     started_at: float | None = None
     finished_at: float = field(default_factory=time.time)
+    #: The pod whose log is the job's, if the waiter saw it (operators generate most pod names,
+    #: and the pod may be gone by the time the task reads the log).
+    log_pod: str | None = None
 
     def to_event(self) -> dict[str, Any]:
         """A JSON-serializable form, for a trigger event."""
+        status = self.status
         return {
             "verdict": self.verdict.value,
             "job": self.job,
+            "status": {"phase": status.phase.value, "state": status.state, "message": status.message},
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "log_pod": self.log_pod,
         }
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any], adapter: EngineAdapter) -> Outcome:
         job = dict(event["job"])
+        said = event.get("status")  # as judged (also from Events, for a job gone), else as it reads
+        status = (
+            JobStatus(Phase(said["phase"]), said["state"], said["message"]) if said else adapter.status(job)
+        )
         return cls(
             Verdict(event["verdict"]),
             job,
-            adapter.status(job),
+            status,
             event.get("started_at"),
             event.get("finished_at") or time.time(),
+            event.get("log_pod"),
         )
 
 

@@ -379,6 +379,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         from moka_provider.jobs.tracking import Verdict
 
         reporter = self._reporter
+        reporter.pod = outcome.log_pod
         job, status = outcome.job, outcome.status
         what = reporter.describe(job)
         metadata = job["metadata"]

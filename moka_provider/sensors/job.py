@@ -236,6 +236,7 @@ class MokaJobSensor(BaseSensorOperator):
         from moka_provider.jobs.tracking import Verdict
 
         reporter = self.reporter
+        reporter.pod = outcome.log_pod
         what, state = reporter.describe(outcome.job), outcome.status.state or "none"
         if outcome.verdict is Verdict.TIMEOUT:
             reporter.persist_links(context["ti"], self, outcome.job)

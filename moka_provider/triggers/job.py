@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -94,7 +95,7 @@ class MokaJobTrigger(BaseTrigger):
                 self.log.warning(outage.message(f"{self.namespace}/{self.name}", error, pause))
                 await asyncio.sleep(pause)
                 outcome = tracker.check()
-        yield TriggerEvent(outcome.to_event())
+        yield TriggerEvent(replace(outcome, log_pod=await _log_pod(hook, adapter, outcome.job)).to_event())
 
     async def _look_then_watch(self, hook: Any, adapter: Any, tracker: Any) -> Any:
         """Get the job, then watch it from there until it ends or the watch's time is up; a job
@@ -146,6 +147,23 @@ class MokaJobTrigger(BaseTrigger):
         resource = adapter_for(self.engine).resource
         if await self._hook().delete(resource, self.name, self.namespace, missing_ok=True):
             self.log.info("deleted %s", resource.describe(self.namespace, self.name))
+
+
+async def _log_pod(hook: Any, adapter: Any, job: dict[str, Any]) -> str | None:
+    """The name of the job's current log pod, while it exists: the task reads the log once it has
+    resumed, maybe after the operator removed the pod (then from the archive, by this name)."""
+    pods = adapter.log_pods(job)
+    if pods is None:
+        return None
+    try:
+        found = await hook.list_pods(pods.selector, job["metadata"]["namespace"])
+    except MokaApiError:
+        return pods.name  # the log is read again when the task resumes; only the name is missing
+    if not found:
+        return pods.name
+    from moka_provider.jobs.logs import newest
+
+    return str(newest(found)["metadata"]["name"])
 
 
 async def _get_or_none(hook: Any, resource: Any, name: str, namespace: str) -> dict[str, Any] | None:

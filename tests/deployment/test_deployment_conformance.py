@@ -21,6 +21,7 @@ from moka_provider.exceptions import MokaApiError
 from moka_provider.jobs.identity import JobIdentity
 from tests.conformance.player import Played
 from tests.conformance.traces import MODES, Trace, all_traces
+from tests.deployment import stack
 from tests.deployment.conftest import CONFORMANCE_DAG, ConformanceRun, record
 from tests.deployment.rest import AirflowRest
 
@@ -84,7 +85,11 @@ def _job_now(trace: Trace, played: Played) -> dict[str, Any] | None:
 
 @pytest.mark.parametrize(("trace", "mode"), CASES)
 def test_the_trace_is_judged_as_its_operator_meant(
-    rest: AirflowRest, conformance_run: ConformanceRun, trace: Trace, mode: str
+    rest: AirflowRest,
+    deployment: stack.Deployment,
+    conformance_run: ConformanceRun,
+    trace: Trace,
+    mode: str,
 ) -> None:
     expect = trace.expect
     run_id = conformance_run.run_id
@@ -94,24 +99,23 @@ def test_the_trace_is_judged_as_its_operator_meant(
     )
     try_number = max(1, int(ti.get("try_number") or 1))
     text = rest.log(CONFORMANCE_DAG, run_id, task_id, try_number)
+    entries = rest.log_entries(CONFORMANCE_DAG, run_id, task_id, try_number)
     played = _played(conformance_run, trace, mode, run_id)
 
     assert played.errors == [], played.errors
     assert conformance_run.player.errors == []
-    assert ti["state"] == expect["task"], f"{task_id}: {ti['state']}\n{text[-4000:]}"
-    for part in expect.get("message") or []:
-        assert part in text, f"{task_id}: the message lacks {part!r}\n{text[-4000:]}"
-    for line in expect.get("log") or []:
-        assert line in text, f"{task_id}: the task log lacks {line!r}\n{text[-4000:]}"
-    failure = text[text.rfind("AirflowException: ") :] if "AirflowException: " in text else ""
-    for line in expect.get("not_in_message") or []:
-        assert line not in failure, f"{task_id}: the failure message quotes {line!r}\n{failure}"
+    if ti["state"] != expect["task"] and _scheduler_lost_the_resumption(deployment, task_id):
+        # apache/airflow#71580: a trigger that fires before the scheduler has taken in the task's
+        # deferral makes it fail the task. The provider's verdict is the trigger's event.
+        record(f"conformance_airflow_lost_resumption.{trace.key}.{mode}", True)
+        fired = [str(entry.get("result")) for entry in entries if entry.get("event") == "Trigger fired event"]
+        assert fired, f"{task_id}: no trigger event\n{text[-3000:]}"
+        assert ("'verdict': 'succeeded'" in fired[-1]) == (expect["task"] == "success"), fired[-1][:500]
+    else:
+        _assert_what_the_user_sees(task_id, ti, text, expect)
 
     assert played.last_step_at is not None
-    verdict_after = (
-        _verdict_time(rest.log_entries(CONFORMANCE_DAG, run_id, task_id, try_number), ti)
-        - played.last_step_at
-    )
+    verdict_after = _verdict_time(entries, ti) - played.last_step_at
     record(f"conformance_verdict_seconds.{trace.key}.{mode}", round(verdict_after, 1))
     assert verdict_after <= expect["verdict_within"] + AIRFLOW_SECONDS, (
         f"{task_id}: the verdict came {verdict_after:.1f} s after the trace's last step"
@@ -127,3 +131,25 @@ def test_the_trace_is_judged_as_its_operator_meant(
         assert adapter_for(trace.engine).status(job).phase.terminal, f"{task_id}: left {job.get('status')}"
     if expect.get("job_left") == "deleted":
         assert job is None, f"{task_id}: the job is still there: {job and job.get('status')}"
+
+
+def _assert_what_the_user_sees(task_id: str, ti: dict[str, Any], text: str, expect: dict[str, Any]) -> None:
+    """The task's state, the message parts and log lines the trace expects, in its log."""
+    assert ti["state"] == expect["task"], f"{task_id}: {ti['state']}\n{text[-4000:]}"
+    for part in expect.get("message") or []:
+        assert part in text, f"{task_id}: the message lacks {part!r}\n{text[-4000:]}"
+    for line in expect.get("log") or []:
+        assert line in text, f"{task_id}: the task log lacks {line!r}\n{text[-4000:]}"
+    failure = text[text.rfind("AirflowException: ") :] if "AirflowException: " in text else ""
+    for line in expect.get("not_in_message") or []:
+        assert line not in failure, f"{task_id}: the failure message quotes {line!r}\n{failure}"
+
+
+def _scheduler_lost_the_resumption(deployment: stack.Deployment, task_id: str) -> bool:
+    """Whether the scheduler failed the task because its executor reported the deferral's end
+    after the trigger had already queued the resumption (apache/airflow#71580)."""
+    wanted = f"moka_conformance.{task_id} "
+    return any(
+        wanted in line and "but the task instance's state attribute is" in line
+        for line in deployment.log_of("scheduler").read_text(errors="replace").splitlines()
+    )

@@ -63,6 +63,12 @@ class FakeAsyncHook:
         self.retry_policy = RetryPolicy(initial_wait=0.001, max_wait=0.01)
         self.events: list[dict[str, Any]] = []  # what the operator recorded about the job
         self.event_queries: list[dict[str, Any]] = []
+        self.pods: list[dict[str, Any]] = []  # the job's log pods
+        self.pod_selectors: list[str] = []
+
+    async def list_pods(self, selector: str, namespace: str | None = None) -> list[dict]:
+        self.pod_selectors.append(selector)
+        return list(self.pods)
 
     async def list_events(self, name: str, namespace: str | None = None, **selector: Any) -> list[dict]:
         self.event_queries.append({"name": name, "namespace": namespace, **selector})
@@ -462,3 +468,19 @@ async def test_an_error_that_begins_mid_watch_ends_the_wait_after_its_grace(monk
 
     assert payload["verdict"] == "unhealthy"
     assert hook.watches[0]["timeout"] > 3000  # opened before the error, for the overall deadline
+
+
+async def test_the_event_names_the_log_pod_seen_when_the_job_ended(monkeypatch: pytest.MonkeyPatch):
+    """The task reads the log after it resumed, maybe once the pod is gone: then from the archive,
+    by this name (a JobManager's or a submitter's is generated)."""
+    hook = FakeAsyncHook(spark_job("COMPLETED"))
+    hook.pods = [
+        {"metadata": {"name": "pi-driver-old", "creationTimestamp": "2026-01-01T00:00:00Z"}},
+        {"metadata": {"name": f"{NAME}-driver", "creationTimestamp": "2026-01-01T00:05:00Z"}},
+    ]
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["log_pod"] == f"{NAME}-driver"
+    assert hook.pod_selectors == [f"spark-role=driver,sparkoperator.k8s.io/app-name={NAME}"]
+    assert payload["status"] == {"phase": "SUCCEEDED", "state": "COMPLETED", "message": None}
