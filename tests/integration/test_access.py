@@ -10,6 +10,7 @@ import yaml
 
 from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
+from moka_provider.local.controllers.base import LEFT_ALONE_LABEL
 from tests.integration.conftest import SyncOrAsync, spark_app
 
 
@@ -54,7 +55,9 @@ def test_a_verb_outside_the_role_is_refused_with_a_clear_message(hook: SyncOrAsy
 def test_events_of_a_job(hook: SyncOrAsync, admin_api: Any, unique_name: str) -> None:
     from kubernetes import client
 
-    created = hook.create(SPARK_APPLICATION, spark_app(unique_name))
+    manifest = spark_app(unique_name)
+    manifest["metadata"]["labels"][LEFT_ALONE_LABEL] = "off"  # only the Events written here
+    created = hook.create(SPARK_APPLICATION, manifest)
     core = client.CoreV1Api(admin_api)
     for index, reason in enumerate(["SparkApplicationSubmitted", "SparkDriverRunning"]):
         core.create_namespaced_event(
