@@ -259,6 +259,41 @@ def test_failing_python_driver_job_reports_the_python_error(
     assert "word count done: 20 distinct words" in error["additionalMetadata"]["lastLines"]
 
 
+def test_a_jobmanager_that_dies_before_submitting_its_job_is_in_error_as_the_operator_reports(
+    hook: Any, unique_name: str, cleanup: list, tmp_path: Path
+) -> None:
+    """On a cluster the JobManager's Deployment restarts it into CrashLoopBackOff, and the operator
+    reports ERROR, RECONCILING and a DeploymentFailedException while lifecycleState stays DEPLOYED;
+    the provider reads that as trouble (its error_grace then fails the task)."""
+    from moka_provider.engines.flink import FlinkAdapter
+
+    program = tmp_path / "crash.py"
+    program.write_text('raise SystemExit("cannot reach the metastore")\n')
+    job: dict[str, Any] = {
+        "jarURI": "local:///opt/flink/opt/flink-python-2.2.0.jar",
+        "entryClass": PYTHON_DRIVER,
+    }
+    job |= {"args": ["-py", str(program)], "parallelism": 1}
+    created = hook.create(FLINK_DEPLOYMENT, deployment(unique_name, job))
+    cleanup.append((FLINK_DEPLOYMENT, unique_name))
+    final = follow(
+        hook,
+        FLINK_DEPLOYMENT,
+        created,
+        lambda obj: status_of(obj).get("jobManagerDeploymentStatus") == "ERROR",
+    )[-1]
+
+    assert (status_of(final)["lifecycleState"], job_state(final)) == ("DEPLOYED", "RECONCILING")
+    error = json.loads(status_of(final)["error"])
+    assert error["type"].endswith(".DeploymentFailedException")
+    assert error["additionalMetadata"]["reason"] == "CrashLoopBackOff"
+    assert error["message"].startswith("[flink-main-container] CrashLoop - ")
+    events = hook.list_events(unique_name, kind="FlinkDeployment")
+    assert [event["type"] for event in events if event["reason"] == "CrashLoopBackOff"] == ["Warning"]
+    status = FlinkAdapter().status(final)
+    assert status.trouble and status.message == error["message"]
+
+
 def test_session_job_runs_on_a_session_deployment(
     hook: Any, core: Any, unique_name: str, cleanup: list
 ) -> None:

@@ -51,6 +51,7 @@ from moka_provider.local.controllers.base import (
 from moka_provider.local.controllers.events import flink_event
 from moka_provider.local.controllers.flink_job import (
     JobSpecError,
+    deployment_failed_error,
     failure_error,
     fixed_job_id,
     flat_configuration,
@@ -304,6 +305,14 @@ class FlinkJobController(Controller):
             if self.job_state(obj) == "CREATED" and await self._submitted(obj, namespace, name):
                 await self._running(obj)
         elif phase in ("Succeeded", "Failed"):
+            if (
+                phase == "Failed"
+                and self.reports_jobmanager
+                and self.job_state(obj) == "CREATED"
+                and not await self._submitted(obj, namespace, name)
+            ):
+                await self._crash_loop(obj, pod)
+                return
             if self.job_state(obj) == "CREATED":
                 obj = await self._running(obj)
             if phase == "Succeeded":
@@ -312,6 +321,32 @@ class FlinkJobController(Controller):
                 terminated = container_termination(pod) or {}
                 lines = await self.log_tail(namespace, name, lines=60)
                 await self._finish(obj, "FAILED", failure_error(lines, terminated))
+
+    async def _crash_loop(self, obj: dict[str, Any], pod: dict[str, Any]) -> None:
+        """The JobManager died before it submitted the job: on a cluster its Deployment restarts it
+        into ``CrashLoopBackOff``, which the operator reports as ``jobManagerDeploymentStatus:
+        ERROR``, ``jobStatus.state: RECONCILING`` and a ``DeploymentFailedException`` (message
+        ``[<container>] CrashLoop - <termination message>``), with a Warning Event of the waiting
+        reason, and retries without end (``AbstractFlinkDeploymentObserver#observeJmDeployment``,
+        ``DeploymentFailedException#forContainerStatus``, ``FlinkDeploymentController#reconcile``).
+        Written once: the operator writes nothing more while nothing changes."""
+        if (obj.get("status") or {}).get("jobManagerDeploymentStatus") == "ERROR":
+            return
+        terminated = container_termination(pod) or {}
+        lines = await self.log_tail(obj["metadata"]["namespace"], pod["metadata"]["name"], lines=5)
+        detail = terminated.get("message") or (
+            lines[-1] if lines else f"exit code {terminated.get('exitCode')}"
+        )
+        message = f"[flink-main-container] CrashLoop - {detail}"
+        await self.event(obj, "Warning", "CrashLoopBackOff", "JobManagerDeployment", message)
+        await self.set_status(
+            obj,
+            {
+                **self._jobmanager("ERROR"),
+                "jobStatus": {"state": "RECONCILING", "updateTime": millis()},
+                "error": deployment_failed_error(message, "CrashLoopBackOff"),
+            },
+        )
 
     async def _submitted(self, obj: dict[str, Any], namespace: str, pod: str) -> bool:
         job_id = str((obj["status"].get("jobStatus") or {}).get("jobId"))

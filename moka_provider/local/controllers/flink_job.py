@@ -166,6 +166,12 @@ def validation_error(message: str) -> str:
     return error_json(f"{OPERATOR_EXCEPTIONS}.ValidationException", message)
 
 
+def deployment_failed_error(message: str, reason: str) -> str:
+    """``status.error`` of a JobManager whose pod cannot run (``DeploymentFailedException``, with
+    the pod's waiting reason, as ``FlinkDeploymentController#reconcile`` records it)."""
+    return error_json(f"{OPERATOR_EXCEPTIONS}.DeploymentFailedException", message, reason=reason)
+
+
 def missing_jobmanager_error(message: str) -> str:
     """``status.error`` of a resource whose JobManager pod went away."""
     return error_json(f"{OPERATOR_EXCEPTIONS}.MissingJobManagerException", message)
