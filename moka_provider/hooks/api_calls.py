@@ -165,14 +165,18 @@ def delete_object(
     )
 
 
-def event_time(event: Mapping[str, Any]) -> str:
-    """When an Event (as the API returns it) last happened, for ordering Events.
+def event_order(event: Mapping[str, Any]) -> tuple[str, int]:
+    """Where an Event (as the API returns it) falls among a job's Events, oldest first.
 
-    A repeated Event is one object whose ``series.lastObservedTime`` moves on (the events.k8s.io
-    recorders of spark-operator and KubeRay); older recorders move ``lastTimestamp``.
+    By when it last happened: a repeated Event is one object whose ``series.lastObservedTime``
+    moves on (the events.k8s.io recorders of spark-operator and KubeRay, with microseconds); older
+    recorders move ``lastTimestamp``, to the second (flink-kubernetes-operator). Events of the same
+    second are ordered by their ``resourceVersion``, the order in which the API server stored them.
     """
     series = event.get("series") or {}
-    return str(series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("eventTime") or "")
+    when = str(series.get("lastObservedTime") or event.get("lastTimestamp") or event.get("eventTime") or "")
+    version = str((event.get("metadata") or {}).get("resourceVersion") or "")
+    return when, int(version) if version.isdigit() else 0
 
 
 def list_pods(namespace: str, *, label_selector: str) -> ApiCall:

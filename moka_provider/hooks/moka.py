@@ -184,7 +184,7 @@ class MokaHook(MokaBaseHook):
             )
         )
         items = self._apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
-        return sorted(items, key=api_calls.event_time)
+        return sorted(items, key=api_calls.event_order)
 
     def test_connection(self) -> tuple[bool, str]:
         """Used by the Airflow UI's Test button: can the connection list jobs in its namespace?"""

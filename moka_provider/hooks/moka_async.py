@@ -168,7 +168,7 @@ class MokaAsyncHook(MokaBaseHook):
         async with self._client() as apis:
             events = await self._run(call, apis)
             items = apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
-        return sorted(items, key=api_calls.event_time)
+        return sorted(items, key=api_calls.event_order)
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class MokaJobTrigger(BaseTrigger):
         self.started_at = started_at
         self.error_grace = error_grace
         self.delete_on_kill = delete_on_kill
+        self._log_pod_seen: str | None = None  # not serialized: found again after a restart
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -95,7 +96,8 @@ class MokaJobTrigger(BaseTrigger):
                 self.log.warning(outage.message(f"{self.namespace}/{self.name}", error, pause))
                 await asyncio.sleep(pause)
                 outcome = tracker.check()
-        yield TriggerEvent(replace(outcome, log_pod=await _log_pod(hook, adapter, outcome.job)).to_event())
+        log_pod = await _log_pod(hook, adapter, outcome.job) or self._log_pod_seen
+        yield TriggerEvent(replace(outcome, log_pod=log_pod).to_event())
 
     async def _look_then_watch(self, hook: Any, adapter: Any, tracker: Any) -> Any:
         """Get the job, then watch it from there until it ends or the watch's time is up; a job
@@ -118,6 +120,7 @@ class MokaJobTrigger(BaseTrigger):
         if outcome := tracker.looked_up(job):
             return outcome
         assert job is not None
+        await self._note_log_pod(hook, adapter, job)
         watched_until = tracker.next_deadline()
         watch = hook.watch(
             adapter.resource,
@@ -133,9 +136,16 @@ class MokaJobTrigger(BaseTrigger):
                     return outcome
                 if tracker.status != last:
                     self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
+                    await self._note_log_pod(hook, adapter, tracker.job)
                 if tracker.deadline_moved_closer(watched_until):
                     break  # watch again, until the nearer deadline
         return tracker.check()
+
+    async def _note_log_pod(self, hook: Any, adapter: Any, job: dict[str, Any]) -> None:
+        """Remember the log pod's name once seen (a look per status change until then): the pod may
+        be gone when the job ends (a JobManager removed after its batch job finished)."""
+        if self._log_pod_seen is None:
+            self._log_pod_seen = await _log_pod(hook, adapter, job, seen_only=True)
 
     async def on_kill(self) -> None:
         """The task was marked failed or cleared while deferred: delete its job (Airflow 3.3+)."""
@@ -149,18 +159,19 @@ class MokaJobTrigger(BaseTrigger):
             self.log.info("deleted %s", resource.describe(self.namespace, self.name))
 
 
-async def _log_pod(hook: Any, adapter: Any, job: dict[str, Any]) -> str | None:
+async def _log_pod(hook: Any, adapter: Any, job: dict[str, Any], *, seen_only: bool = False) -> str | None:
     """The name of the job's current log pod, while it exists: the task reads the log once it has
-    resumed, maybe after the operator removed the pod (then from the archive, by this name)."""
+    resumed, maybe after the operator removed the pod (then from the archive, by this name). Where
+    no pod is found, the name the job's status gives, unless ``seen_only``."""
     pods = adapter.log_pods(job)
     if pods is None:
         return None
     try:
         found = await hook.list_pods(pods.selector, job["metadata"]["namespace"])
     except MokaApiError:
-        return pods.name  # the log is read again when the task resumes; only the name is missing
+        found = []  # the log is read again when the task resumes; only the name may be missing
     if not found:
-        return pods.name
+        return None if seen_only else pods.name
     from moka_provider.jobs.logs import newest
 
     return str(newest(found)["metadata"]["name"])

@@ -18,6 +18,9 @@ from tests.conformance.traces import TRACE_LABEL, Trace
 
 #: No trace needs longer; a provider that waits past it fails the trace rather than hanging.
 TASK_TIMEOUT_SECONDS = 600
+#: The Airflow pool of the traces' tasks, so that they leave worker slots to other tests' tasks.
+POOL = "moka_conformance"
+POOL_SLOTS = 8
 #: Never run: the player writes what the operator would. Any path the operator accepts.
 _PROGRAM = str(Path(__file__).resolve().parent / "never_run.py")
 
@@ -56,6 +59,7 @@ def job_operator(trace: Trace, task_id: str, *, deferrable: bool) -> MokaJobOper
         deferrable=deferrable,
         timeout=TASK_TIMEOUT_SECONDS,
         retries=0,
+        pool=POOL,
         **arguments,
         **extra,
     )
@@ -72,6 +76,7 @@ def sensor(trace: Trace, task_id: str) -> MokaJobSensor:
         poke_interval=2,
         timeout=TASK_TIMEOUT_SECONDS,
         retries=0,
+        pool=POOL,
         **({"error_grace": grace} if grace is not None else {}),
     )
 

@@ -135,7 +135,7 @@ class TracePlayer(threading.Thread):
     def _play(self, played: Played) -> None:
         values = job_values(played.job)
         deadline = time.monotonic() + _READY_SECONDS
-        while not self.ready(played):
+        while not self._ready(played):
             if time.monotonic() > deadline or self._stop.wait(1):
                 played.errors.append(f"not ready to play within {_READY_SECONDS} s")
                 return
@@ -153,6 +153,12 @@ class TracePlayer(threading.Thread):
             played.errors.append(
                 f"step {played.steps_done}: {error!r} {getattr(error, 'status', '')} {detail}"
             )
+
+    def _ready(self, played: Played) -> bool:
+        try:
+            return self.ready(played)
+        except Exception:  # e.g. Airflow's REST API busy: look again
+            return False
 
     def _do(self, played: Played, step: dict[str, Any]) -> bool:
         """Write one step; ``False`` when the job is gone (deleted by the task or the trace)."""
@@ -257,7 +263,9 @@ class TracePlayer(threading.Thread):
         from kubernetes.client.exceptions import ApiException
 
         try:
-            self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+            # Gracefully, as the garbage collector and the operators do: the local kubelet then
+            # stops the pod and archives its log, as a cluster's log shipper keeps it.
+            self.core.delete_namespaced_pod(name, self.namespace)
         except ApiException as error:
             if error.status != 404:
                 raise

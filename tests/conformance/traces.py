@@ -37,6 +37,8 @@ class Trace:
     expect: dict[str, Any]
     steps: list[dict[str, Any]]
     path: Path = field(compare=False)
+    #: Played as soon as the job exists, not once its waiter watches (a job gone before anyone looked).
+    play_at_once: bool = False
 
     @property
     def scenario(self) -> str:
@@ -74,6 +76,7 @@ def load(path: Path) -> Trace:
         expect=raw["expect"],
         steps=raw["steps"],
         path=path,
+        play_at_once=raw.get("play") == "at_once",
     )
 
 

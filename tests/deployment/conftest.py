@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from typing import Any
 import pytest
 
 from moka_provider.engines.registry import adapter_for
-from moka_provider.jobs.identity import JobIdentity
+from moka_provider.jobs.identity import LABEL_PREFIX, JobIdentity
 from moka_provider.local.kubeconfig import connection_uri
-from tests.conformance.cases import sensor_job_manifest
+from tests.conformance.cases import POOL, POOL_SLOTS, sensor_job_manifest
 from tests.conformance.player import Played, TracePlayer
 from tests.conformance.traces import all_traces
 from tests.deployment import stack
@@ -45,6 +46,8 @@ QUIET_DAG = "moka_deploy_spark_quiet"
 QUIET_SECONDS = 480
 #: The conformance traces' DAG, also triggered as soon as the deployment is up.
 CONFORMANCE_DAG = "moka_conformance"
+#: The annotation with a job's exact task id.
+TASK_ID_ANNOTATION = LABEL_PREFIX + "task-id"
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,9 @@ def deployment(
     rest = AirflowRest(running.url, stack.USERNAME, stack.PASSWORD)
     request.config.stash[_QUIET_RUN] = QuietRun(rest.trigger(QUIET_DAG, prefix="quiet"), quiet_jobs)
     player = start_conformance_player(paths.admin_kubeconfig, state.namespace)
+    rest.call("POST", "/pools", {"name": POOL, "slots": POOL_SLOTS, "description": "conformance traces"})
     conformance_run_id = rest.trigger(CONFORMANCE_DAG, prefix="traces")
-    player.ready = lambda played: sensor_watches(rest, conformance_run_id, played)
+    player.ready = WatchedGate(rest, conformance_run_id)
     request.config.stash[_CONFORMANCE_RUN] = ConformanceRun(conformance_run_id, player)
     try:
         yield running
@@ -166,13 +170,33 @@ def start_conformance_player(admin_kubeconfig: Path, namespace: str) -> TracePla
     return player
 
 
-def sensor_watches(rest: AirflowRest, run_id: str, played: Played) -> bool:
-    """Whether ``played`` may begin: a job the player made for a sensor waits until the sensor is
-    deferred on it (else the trace would be over before the sensor started); others at once."""
-    trace = played.trace
-    if played.job["metadata"]["name"] != trace.sensor_job_name:
-        return True
-    return rest.task_instance(CONFORMANCE_DAG, run_id, trace.task_id("sensor"))["state"] == "deferred"
+class WatchedGate:
+    """Whether a job's replay may begin: once the task waiting for it deferred on it (the sensor's
+    jobs, the deferred operators'), else the trace could be over before anyone watched; a trace
+    marked ``play: at_once`` (a job gone before anyone looked) and the worker's jobs at once. One
+    look at the run's task instances serves every replay for a few seconds."""
+
+    def __init__(self, rest: AirflowRest, run_id: str) -> None:
+        self.rest = rest
+        self.run_id = run_id
+        self._states: dict[str, str] = {}
+        self._looked = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, played: Played) -> bool:
+        trace = played.trace
+        if played.job["metadata"]["name"] == trace.sensor_job_name:
+            task_id = trace.task_id("sensor")
+        else:
+            task_id = (played.job["metadata"].get("annotations") or {}).get(TASK_ID_ANNOTATION, "")
+        if trace.play_at_once or not task_id.endswith(("__deferred", "__sensor")):
+            return True
+        with self._lock:
+            if time.monotonic() - self._looked > 3:
+                found = self.rest.task_instances(CONFORMANCE_DAG, self.run_id)
+                self._states = {key: str(ti["state"]) for key, ti in found.items()}
+                self._looked = time.monotonic()
+            return self._states.get(task_id) == "deferred"
 
 
 @pytest.fixture(scope="package")

@@ -115,7 +115,9 @@ def airflow_env(
         "MOKA_SHARED_DIR": os.environ.get("MOKA_SHARED_DIR") or str(REPO.parent / "shared"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url,
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "32",
+        "AIRFLOW__CORE__PARALLELISM": "16",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "10",  # the REST API under the conformance run
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "20",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(TEST_DAGS),

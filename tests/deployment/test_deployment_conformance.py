@@ -104,7 +104,7 @@ def test_the_trace_is_judged_as_its_operator_meant(
 
     assert played.errors == [], played.errors
     assert conformance_run.player.errors == []
-    if ti["state"] != expect["task"] and _scheduler_lost_the_resumption(deployment, task_id):
+    if mode != "worker" and _scheduler_lost_the_resumption(deployment, task_id):
         # apache/airflow#71580: a trigger that fires before the scheduler has taken in the task's
         # deferral makes it fail the task. The provider's verdict is the trigger's event.
         record(f"conformance_airflow_lost_resumption.{trace.key}.{mode}", True)

@@ -86,6 +86,60 @@ def test_events_of_a_job(hook: SyncOrAsync, admin_api: Any, unique_name: str) ->
         hook.delete(SPARK_APPLICATION, unique_name)
 
 
+def test_a_job_its_operator_deleted_after_it_ended_is_judged_by_its_events(
+    hook: SyncOrAsync, admin_api: Any, unique_name: str
+) -> None:
+    """spark-operator's TTL removed the job before the trigger's first look: the Event of its
+    driver's end (by the job's uid) is what tells; a namesake's Events are not ours."""
+    import asyncio
+
+    from kubernetes import client
+
+    from moka_provider.triggers.job import MokaJobTrigger
+
+    manifest = spark_app(unique_name)
+    manifest["metadata"]["labels"][LEFT_ALONE_LABEL] = "off"
+    created = hook.create(SPARK_APPLICATION, manifest)
+    core = client.CoreV1Api(admin_api)
+    for uid, reason in (
+        (created["metadata"]["uid"], "SparkDriverCompleted"),
+        ("another-uid", "SparkDriverFailed"),
+    ):
+        core.create_namespaced_event(
+            "moka",
+            {
+                "metadata": {"generateName": f"{unique_name}."},
+                "involvedObject": {
+                    "apiVersion": SPARK_APPLICATION.api_version,
+                    "kind": "SparkApplication",
+                    "name": unique_name,
+                    "namespace": "moka",
+                    "uid": uid,
+                },
+                "reason": reason,
+                "message": f"{unique_name}-driver",
+                "type": "Normal",
+                "firstTimestamp": "2026-01-01T00:00:00Z",
+                "lastTimestamp": "2026-01-01T00:00:00Z",
+            },
+        )
+    hook.delete(SPARK_APPLICATION, unique_name)
+    events = hook.list_events(unique_name, kind="SparkApplication", uid=created["metadata"]["uid"])
+    assert [event["reason"] for event in events] == ["SparkDriverCompleted"]
+
+    trigger = MokaJobTrigger(
+        engine="spark", name=unique_name, namespace="moka", uid=created["metadata"]["uid"]
+    )
+
+    async def first() -> Any:
+        async for event in trigger.run():
+            return event.payload
+
+    payload = asyncio.run(asyncio.wait_for(first(), 30))
+    assert payload["verdict"] == "succeeded"
+    assert payload["status"]["state"] == "SparkDriverCompleted"
+
+
 def test_log_of_a_pod_that_never_ran_is_empty_and_of_no_pod_a_404(
     hook: SyncOrAsync, admin_api: Any, unique_name: str
 ) -> None:

@@ -193,16 +193,21 @@ def test_list_pods_by_labels():
 
 
 def test_events_are_ordered_by_when_they_last_happened_a_series_by_its_last_observation():
+    def event(reason: str, version: str, **times: Any) -> dict[str, Any]:
+        return {"reason": reason, "metadata": {"resourceVersion": version}, **times}
+
     events: list[dict[str, Any]] = [
-        {
-            "reason": "Submitted",
-            "eventTime": "2026-01-01T00:00:01Z",
-            "series": {"lastObservedTime": "2026-01-01T00:05:00Z"},
-        },
-        {"reason": "DriverFailed", "eventTime": "2026-01-01T00:02:00Z"},
-        {"reason": "Old", "lastTimestamp": "2026-01-01T00:01:00Z"},
+        event(
+            "Submitted",
+            "10",
+            eventTime="2026-01-01T00:00:01.000001Z",
+            series={"lastObservedTime": "2026-01-01T00:05:00.000000Z"},
+        ),
+        event("DriverCompleted", "31", lastTimestamp="2026-01-01T00:02:00Z"),
+        event("DriverRunning", "30", lastTimestamp="2026-01-01T00:02:00Z"),  # the same second: stored first
+        event("Old", "5", lastTimestamp="2026-01-01T00:01:00Z"),
     ]
 
-    ordered = sorted(events, key=api_calls.event_time)
+    ordered = sorted(events, key=api_calls.event_order)
 
-    assert [event["reason"] for event in ordered] == ["Old", "DriverFailed", "Submitted"]
+    assert [item["reason"] for item in ordered] == ["Old", "DriverRunning", "DriverCompleted", "Submitted"]

@@ -484,3 +484,33 @@ async def test_the_event_names_the_log_pod_seen_when_the_job_ended(monkeypatch: 
     assert payload["log_pod"] == f"{NAME}-driver"
     assert hook.pod_selectors == [f"spark-role=driver,sparkoperator.k8s.io/app-name={NAME}"]
     assert payload["status"] == {"phase": "SUCCEEDED", "state": "COMPLETED", "message": None}
+
+
+async def test_a_log_pod_seen_while_waiting_is_named_although_gone_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    def flink(state: str, version: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "flink.apache.org/v1beta1",
+            "kind": "FlinkDeployment",
+            "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID, "resourceVersion": version},
+            "status": {"jobStatus": {"state": state}, "jobManagerDeploymentStatus": "READY"},
+        }
+
+    class RemovedAfterTheJob(FakeAsyncHook):  # the JobManager goes once the batch job finished
+        async def list_pods(self, selector: str, namespace: str | None = None) -> list[dict]:
+            self.pod_selectors.append(selector)
+            return list(self.pods) if len(self.pod_selectors) == 1 else []
+
+    hook = RemovedAfterTheJob(flink("RUNNING", "1"), [WatchEvent("MODIFIED", flink("FINISHED", "2"))])
+    hook.pods = [
+        {"metadata": {"name": f"{NAME}-7c9f8d6b5d-x2k4p", "creationTimestamp": "2026-01-01T00:00:00Z"}}
+    ]
+
+    payload = await first_event(trigger(engine="flink"), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
+    assert payload["log_pod"] == f"{NAME}-7c9f8d6b5d-x2k4p"
+    assert (
+        hook.pod_selectors == [f"app={NAME},component=jobmanager"] * 2
+    )  # once seen, looked for at the end only
