@@ -24,7 +24,7 @@ from moka_provider.local.kubelet import NODE_NAME
 from tests.conformance.traces import ENGINES, TRACE_LABEL, Trace, fill, job_values
 
 _LOOK_SECONDS = 0.5
-_READY_SECONDS = 600
+_READY_SECONDS = 1200
 
 
 def _storable(value: Any, condition: bool = False) -> Any:

@@ -44,7 +44,7 @@ TEST_DAGS = (
 #: tests run while its jobs stay quiet, and how long they stay RUNNING without a status change.
 QUIET_DAG = "moka_deploy_spark_quiet"
 QUIET_SECONDS = 480
-#: The conformance traces' DAG, also triggered as soon as the deployment is up.
+#: The conformance traces' DAG, triggered once the other deployment tests are done.
 CONFORMANCE_DAG = "moka_conformance"
 #: The annotation with a job's exact task id.
 TASK_ID_ANNOTATION = LABEL_PREFIX + "task-id"
@@ -65,7 +65,6 @@ class ConformanceRun:
 
 
 _QUIET_RUN = pytest.StashKey[QuietRun]()
-_CONFORMANCE_RUN = pytest.StashKey[ConformanceRun]()
 
 
 def artifacts_dir() -> Path:
@@ -131,15 +130,9 @@ def deployment(
     quiet_jobs.start()
     rest = AirflowRest(running.url, stack.USERNAME, stack.PASSWORD)
     request.config.stash[_QUIET_RUN] = QuietRun(rest.trigger(QUIET_DAG, prefix="quiet"), quiet_jobs)
-    player = start_conformance_player(paths.admin_kubeconfig, state.namespace)
-    rest.call("POST", "/pools", {"name": POOL, "slots": POOL_SLOTS, "description": "conformance traces"})
-    conformance_run_id = rest.trigger(CONFORMANCE_DAG, prefix="traces")
-    player.ready = WatchedGate(rest, conformance_run_id)
-    request.config.stash[_CONFORMANCE_RUN] = ConformanceRun(conformance_run_id, player)
     try:
         yield running
     finally:
-        player.stop()
         quiet_jobs.stop()
         running.stop()
         record("deployment_session_seconds", round(time.monotonic() - began, 1))
@@ -200,9 +193,20 @@ class WatchedGate:
 
 
 @pytest.fixture(scope="package")
-def conformance_run(deployment: stack.Deployment, request: pytest.FixtureRequest) -> ConformanceRun:
-    """The run of :data:`CONFORMANCE_DAG`, triggered as soon as the deployment was up."""
-    return request.config.stash[_CONFORMANCE_RUN]
+def conformance_run(
+    deployment: stack.Deployment, rest: AirflowRest, moka_local: Any
+) -> Iterator[ConformanceRun]:
+    """The run of :data:`CONFORMANCE_DAG` with its trace player, once this package's other tests
+    are done (its 66 tasks would slow theirs; the quiet-wait run, which takes no CPU, overlaps)."""
+    paths, state = moka_local
+    player = start_conformance_player(paths.admin_kubeconfig, state.namespace)
+    rest.call("POST", "/pools", {"name": POOL, "slots": POOL_SLOTS, "description": "conformance traces"})
+    run_id = rest.trigger(CONFORMANCE_DAG, prefix="traces")
+    player.ready = WatchedGate(rest, run_id)
+    try:
+        yield ConformanceRun(run_id, player)
+    finally:
+        player.stop()
 
 
 def jobs_of_run(engine: str, dag_id: str, task_id: str, run_id: str) -> list[dict[str, Any]]:

@@ -104,7 +104,7 @@ class AirflowRest:
 
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
         """task_id -> task instance, of the run."""
-        found = self.call("GET", self._ti_path(dag_id, run_id))["task_instances"]
+        found = self.call("GET", self._ti_path(dag_id, run_id), limit=1000)["task_instances"]  # not 50 a page
         return {ti["task_id"]: ti for ti in found}
 
     def wait_for_state(

@@ -5,7 +5,8 @@ flink-kubernetes-operator and KubeRay write for each scenario, while the real Ai
 waits for the job with the engine's operator in a worker, deferred in the triggerer, and with
 ``MokaJobSensor``. Each case asserts the task's outcome, the message the user sees, the job's log
 lines in the task log, how long after the trace's last step the verdict came, and that no job is
-left running. The run starts with the deployment, so the other deployment tests run meanwhile.
+left running. The run starts once the other deployment tests are done (its 66 tasks would slow
+theirs).
 """
 
 from __future__ import annotations
