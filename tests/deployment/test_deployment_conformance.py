@@ -116,7 +116,8 @@ def test_the_trace_is_judged_as_its_operator_meant(
         _assert_what_the_user_sees(task_id, ti, text, expect)
 
     assert played.last_step_at is not None
-    verdict_after = _verdict_time(entries, ti) - played.last_step_at
+    # From the trace's end, or from the task's start if it began later (a job gone before it looked)
+    verdict_after = _verdict_time(entries, ti) - max(played.last_step_at, _time(ti["start_date"]))
     record(f"conformance_verdict_seconds.{trace.key}.{mode}", round(verdict_after, 1))
     assert verdict_after <= expect["verdict_within"] + AIRFLOW_SECONDS, (
         f"{task_id}: the verdict came {verdict_after:.1f} s after the trace's last step"
