@@ -17,6 +17,18 @@ from typing import Any, ClassVar
 
 from moka_provider.engines.resources import CustomResource
 
+#: The metadata :meth:`EngineAdapter.slim` keeps: identity, version, labels and age.
+SLIM_METADATA = (
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "labels",
+)
+
 
 class Phase(StrEnum):
     """Where a job is, whatever its engine."""
@@ -99,6 +111,34 @@ class EngineAdapter(ABC):
     @abstractmethod
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         """Engine-specific facts for the task's XCom (application id, executor count, ...)."""
+
+    #: The ``spec`` fields :meth:`status`, :meth:`log_pods`, :meth:`link_params` and :meth:`result`
+    #: read; :meth:`slim` keeps only these.
+    spec_fields: ClassVar[tuple[str, ...]] = ()
+
+    def slim(self, job: Mapping[str, Any]) -> dict[str, Any]:
+        """What waiting for ``job`` and concluding its task need of it, and nothing more.
+
+        A waiter holds the last version of its job for hours, and a trigger event carries it back
+        to the task through the metadata database; neither needs ``managedFields``, annotations,
+        the whole spec or status fields that grow with the job (Spark's ``executorState``). Every
+        adapter method reads the slim form as it reads the whole object.
+        """
+        metadata = job.get("metadata") or {}
+        spec = job.get("spec") or {}
+        slim: dict[str, Any] = {
+            "apiVersion": job.get("apiVersion"),
+            "kind": job.get("kind"),
+            "metadata": {key: metadata[key] for key in SLIM_METADATA if key in metadata},
+            "spec": {key: spec[key] for key in self.spec_fields if key in spec},
+        }
+        if "status" in job:
+            slim["status"] = self.slim_status(job["status"] or {})
+        return slim
+
+    def slim_status(self, status: Mapping[str, Any]) -> dict[str, Any]:
+        """The status as :meth:`slim` keeps it; by default whole."""
+        return dict(status)
 
     #: Event reasons with which the operator records a job's progress, and the phase each means.
     event_phases: ClassVar[Mapping[str, Phase]] = {}

@@ -69,6 +69,9 @@ _VALIDATION_ERROR = "ValidationException"
 #: The container of Flink's JobManager and TaskManager pods (Flink's ``kubernetes.pod-template``
 #: main container name).
 JOBMANAGER_CONTAINER = "flink-main-container"
+#: What :meth:`_FlinkJobAdapter.slim_status` leaves of a spec copy in ``reconciliationStatus``.
+SPEC_COPY_OMITTED = "(omitted)"
+_SPEC_COPIES = frozenset({"lastReconciledSpec", "lastStableSpec"})
 #: The flink-kubernetes-operator's limit on a FlinkDeployment's name (its cluster id).
 MAX_DEPLOYMENT_NAME_LENGTH = 45
 
@@ -167,6 +170,18 @@ class _FlinkJobAdapter(EngineAdapter):
     def status_from_events(self, events: Sequence[Mapping[str, Any]]) -> JobStatus | None:
         return status_from_job_events(events)
 
+    def slim_status(self, status: Mapping[str, Any]) -> dict[str, Any]:
+        # reconciliationStatus holds copies of the whole spec as JSON strings; the status reading
+        # above only asks whether the operator has reconciled one yet.
+        slim = dict(status)
+        reconciliation = status.get("reconciliationStatus")
+        if reconciliation:
+            slim["reconciliationStatus"] = {
+                key: SPEC_COPY_OMITTED if key in _SPEC_COPIES and value else value
+                for key, value in reconciliation.items()
+            }
+        return slim
+
     @abstractmethod
     def cluster_id(self, job: Mapping[str, Any]) -> str | None:
         """The Flink cluster (FlinkDeployment) whose JobManager runs the job."""
@@ -215,6 +230,7 @@ class FlinkSessionJobAdapter(_FlinkJobAdapter):
 
     engine = "flink_session"
     resource = FLINK_SESSION_JOB
+    spec_fields = ("deploymentName",)
 
     def cluster_id(self, job: Mapping[str, Any]) -> str | None:
         return (job.get("spec") or {}).get("deploymentName") or None

@@ -59,6 +59,7 @@ class RayAdapter(EngineAdapter):
     engine = "ray"
     resource = RAY_JOB
     link_buttons = ("ray_dashboard",)
+    spec_fields = ("submissionMode",)
 
     @property
     def max_name_length(self) -> int:
@@ -102,6 +103,10 @@ class RayAdapter(EngineAdapter):
             "ray_cluster": status.get("rayClusterName") or None,
             "pod": None,
         }
+
+    def slim_status(self, status: Mapping[str, Any]) -> dict[str, Any]:
+        # rayClusterStatus is the whole status of the job's RayCluster; nothing here reads it.
+        return {key: value for key, value in status.items() if key != "rayClusterStatus"}
 
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         status = job.get("status") or {}

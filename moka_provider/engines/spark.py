@@ -21,6 +21,9 @@ SUBMISSION_ID_LABEL = "sparkoperator.k8s.io/submission-id"
 DRIVER_CONTAINER = "spark-kubernetes-driver"
 
 _RUNNING_STATES = frozenset({"RUNNING", "SUCCEEDING", "FAILING", "INVALIDATING"})
+#: Where :meth:`SparkAdapter.slim_status` keeps the number of ``executorState`` entries (not a
+#: field of the CRD: the provider's own).
+EXECUTOR_COUNT_FIELD = "mokaExecutorCount"
 
 
 class SparkAdapter(EngineAdapter):
@@ -91,6 +94,21 @@ class SparkAdapter(EngineAdapter):
         status = job.get("status") or {}
         return {
             "spark_application_id": status.get("sparkApplicationId"),
-            "executor_count": len(status.get("executorState") or {}),
+            "executor_count": executor_count(status),
             "driver_pod": self.log_pods(job).name,
         }
+
+    def slim_status(self, status: Mapping[str, Any]) -> dict[str, Any]:
+        # executorState names every executor the application ever had (thousands, with dynamic
+        # allocation over hours); the slim form keeps their number only.
+        slim = {key: value for key, value in status.items() if key != "executorState"}
+        if "executorState" in status:
+            slim[EXECUTOR_COUNT_FIELD] = len(status["executorState"] or {})
+        return slim
+
+
+def executor_count(status: Mapping[str, Any]) -> int:
+    """How many executors the application had, from a whole or a slim status."""
+    if "executorState" in status:
+        return len(status["executorState"] or {})
+    return int(status.get(EXECUTOR_COUNT_FIELD) or 0)

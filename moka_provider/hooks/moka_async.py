@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from moka_provider.hooks import api_calls
 from moka_provider.hooks.api_calls import ApiCall
 from moka_provider.hooks.api_errors import from_api_exception, from_response, from_transport_error
 from moka_provider.hooks.base import MokaBaseHook
+from moka_provider.hooks.client_pool import pool
 from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.hooks.watching import LineSplitter, WatchEvent, WatchSession
 
@@ -110,23 +111,33 @@ class MokaAsyncHook(MokaBaseHook):
             timeout=timeout,
             policy=self.retry_policy,
         )
-        async with self._client() as apis:
-            if session.needs_list:
-                for listed in session.listed(await self._run(session.list_call(), apis)):
-                    yield listed
-            while (call := session.next_watch_call()) is not None:
-                try:
-                    async for line in self._stream_lines(call, apis):
-                        if event := session.on_line(line):
-                            yield event
-                    session.request_ended()
-                except Exception as problem:
-                    pause = session.recover(problem)
-                    if pause is None:
-                        for relisted in session.listed(await self._run(session.list_call(), apis)):
-                            yield relisted
-                    else:
-                        await asyncio.sleep(pause)
+        async for event in self.follow(session):
+            yield event
+
+    async def relist(self, session: WatchSession) -> builtins.list[WatchEvent]:
+        """List what ``session`` watches and take it as its state; the changes since its last state."""
+        return session.listed(await self._run(session.list_call()))
+
+    async def follow(self, session: WatchSession) -> AsyncIterator[WatchEvent]:
+        """Carry ``session`` on: list first if it has no resourceVersion, then watch from its
+        resourceVersion, resuming after the server ends a request and after drops, re-listing
+        after 410 Gone. Ends when the session's timeout passes; raises once its policy gives up."""
+        if session.needs_list:
+            for listed in await self.relist(session):
+                yield listed
+        while (call := session.next_watch_call()) is not None:
+            try:
+                async for line in self._stream_lines(call):
+                    if event := session.on_line(line):
+                        yield event
+                session.request_ended()
+            except Exception as problem:
+                pause = session.recover(problem)
+                if pause is None:
+                    for relisted in await self.relist(session):
+                        yield relisted
+                else:
+                    await asyncio.sleep(pause)
 
     # -- pods and events -----------------------------------------------------------------------
 
@@ -148,16 +159,13 @@ class MokaAsyncHook(MokaBaseHook):
             since_seconds=since_seconds,
             follow=follow,
         )
-        async with self._client() as apis:
-            async for line in self._stream_lines(call, apis):
-                yield line
+        async for line in self._stream_lines(call):
+            yield line
 
     async def list_pods(self, label_selector: str, namespace: str | None = None) -> builtins.list[dict]:
         """The pods matching ``label_selector``, as the API returns them (dicts)."""
         call = api_calls.list_pods(await self.namespace(namespace), label_selector=label_selector)
-        async with self._client() as apis:
-            pods = await self._run(call, apis)
-            return list(apis["core"].api_client.sanitize_for_serialization(pods).get("items") or [])
+        return list((await self._run(call, as_dicts=True)).get("items") or [])
 
     async def list_events(
         self, name: str, namespace: str | None = None, *, kind: str | None = None, uid: str | None = None
@@ -165,29 +173,50 @@ class MokaAsyncHook(MokaBaseHook):
         call = api_calls.list_events(
             await self.namespace(namespace), involved_name=name, involved_kind=kind, involved_uid=uid
         )
-        async with self._client() as apis:
-            events = await self._run(call, apis)
-            items = apis["core"].api_client.sanitize_for_serialization(events).get("items") or []
+        items = (await self._run(call, as_dicts=True)).get("items") or []
         return sorted(items, key=api_calls.event_order)
 
     # -- plumbing ------------------------------------------------------------------------------
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[dict[str, Any]]:
+        """The APIs of this loop's shared client of the connection (see :mod:`.client_pool`)."""
+        async with pool().client(self.moka_conn_id, self._open_client, self._apis_of) as apis:
+            yield apis
+
+    def _open_client(self) -> AbstractAsyncContextManager[Any]:
+        from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
+        from kubernetes_asyncio.client import Configuration
+
+        # A hook of its own: the connection and the kubeconfig (credentials) are read anew.
+        return AsyncKubernetesHook(conn_id=self.moka_conn_id, client_configuration=Configuration()).get_conn()
+
+    async def _apis_of(self, api_client: Any) -> dict[str, Any]:
         from kubernetes_asyncio import client
 
-        async with self.kubernetes_hook.get_conn() as api_client:
-            self._mask_credentials(api_client.configuration)
-            yield {"custom": client.CustomObjectsApi(api_client), "core": client.CoreV1Api(api_client)}
+        self._mask_credentials(api_client.configuration)
+        return {"custom": client.CustomObjectsApi(api_client), "core": client.CoreV1Api(api_client)}
 
-    async def _run(self, call: ApiCall, apis: dict[str, Any] | None = None) -> Any:
-        if apis is None:
-            async with self._client() as own_apis:
-                return await self._run(call, own_apis)
-        async for attempt in tenacity.AsyncRetrying(**self.retry_policy.tenacity_kwargs()):
-            with attempt:
-                return await self._invoke(call, apis)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+    async def _run(self, call: ApiCall, *, as_dicts: bool = False) -> Any:
+        """Make the request, retried per the policy; ``as_dicts``: a typed answer as plain dicts.
+
+        Credentials the API server refuses (401: an exec token that expired) are loaded anew once.
+        """
+        for reloaded in (False, True):
+            async with self._client() as apis:
+                try:
+                    async for attempt in tenacity.AsyncRetrying(**self.retry_policy.tenacity_kwargs()):
+                        with attempt:
+                            answer = await self._invoke(call, apis)
+                except MokaApiError as error:
+                    if error.status != 401 or reloaded:
+                        raise
+                    pool().retire(self.moka_conn_id, apis)
+                    continue
+                if as_dicts:
+                    return apis["core"].api_client.sanitize_for_serialization(answer)
+                return answer
+        raise AssertionError("unreachable: the second pass returns or raises")
 
     @staticmethod
     async def _invoke(call: ApiCall, apis: dict[str, Any], **extra: Any) -> Any:
@@ -202,29 +231,40 @@ class MokaAsyncHook(MokaBaseHook):
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise from_transport_error(error, call.operation) from error
 
-    async def _stream_lines(self, call: ApiCall, apis: dict[str, Any]) -> AsyncIterator[str]:
+    async def _stream_lines(self, call: ApiCall) -> AsyncIterator[str]:
         import aiohttp
 
-        extra: dict[str, Any] = {"_preload_content": False}
-        response = None
+        for reloaded in (False, True):
+            async with self._client() as apis:
+                try:
+                    response = await self._open_stream(call, apis)
+                except MokaApiError as error:
+                    if error.status != 401 or reloaded:
+                        raise
+                    pool().retire(self.moka_conn_id, apis)
+                    continue
+                splitter = LineSplitter()
+                try:
+                    async for chunk in response.content.iter_any():
+                        for line in splitter.feed(chunk):
+                            yield line
+                    for line in splitter.rest():
+                        yield line
+                except (TimeoutError, aiohttp.ClientError, OSError) as error:
+                    raise from_transport_error(error, call.operation) from error
+                finally:
+                    response.close()
+                return
+
+    async def _open_stream(self, call: ApiCall, apis: dict[str, Any]) -> Any:
+        """The streamed response to ``call`` once it answered 2xx, retried per the policy."""
         async for attempt in tenacity.AsyncRetrying(**self.retry_policy.tenacity_kwargs()):
             with attempt:
-                response = await self._invoke(call, apis, **extra)
+                response = await self._invoke(call, apis, _preload_content=False)
                 if not 200 <= response.status <= 299:
                     body = await response.read()
                     response.release()
                     raise from_response(
                         call.operation, response.status, response.reason, body, response.headers
                     )
-        assert response is not None
-        splitter = LineSplitter()
-        try:
-            async for chunk in response.content.iter_any():
-                for line in splitter.feed(chunk):
-                    yield line
-            for line in splitter.rest():
-                yield line
-        except (TimeoutError, aiohttp.ClientError, OSError) as error:
-            raise from_transport_error(error, call.operation) from error
-        finally:
-            response.close()
+        return response

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +77,9 @@ class WatchSession:
         resource_version: str | None = None,
         timeout: float | None = None,
         policy: RetryPolicy | None = None,
+        keep: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        """``keep`` turns each object into what is kept of it and yielded (by default the whole)."""
         self.resource = resource
         self.namespace = namespace
         self.label_selector = label_selector
@@ -85,8 +87,17 @@ class WatchSession:
         self.resource_version = resource_version
         self.policy = policy or RetryPolicy()
         self._deadline = time.monotonic() + timeout if timeout is not None else None
+        self._keep = keep or _whole
         self._known: dict[str, dict[str, Any]] = {}
         self._failures = 0
+
+    def known(self, name: str) -> dict[str, Any] | None:
+        """The object ``name`` as last seen (listed or watched); ``None`` if not seen or deleted."""
+        return self._known.get(name)
+
+    def __len__(self) -> int:
+        """How many objects the session knows."""
+        return len(self._known)
 
     @property
     def needs_list(self) -> bool:
@@ -121,7 +132,7 @@ class WatchSession:
     def listed(self, listing: dict[str, Any]) -> list[WatchEvent]:
         """Take a (re-)list as the new state; return the events that lead to it from what was known."""
         self.resource_version = str(listing.get("metadata", {}).get("resourceVersion") or "")
-        current = {item["metadata"]["name"]: item for item in listing.get("items") or []}
+        current = {item["metadata"]["name"]: self._keep(item) for item in listing.get("items") or []}
         events = []
         for name, item in current.items():
             before = self._known.get(name)
@@ -152,11 +163,11 @@ class WatchSession:
         self._failures = 0
         if kind == "BOOKMARK":
             return None
-        event = WatchEvent(str(kind), obj)
+        event = WatchEvent(str(kind), self._keep(obj))
         if kind == "DELETED":
             self._known.pop(event.name, None)
         else:
-            self._known[event.name] = obj
+            self._known[event.name] = event.object
         return event
 
     def request_ended(self) -> None:
@@ -182,3 +193,7 @@ class WatchSession:
         if self._failures >= self.policy.attempts:
             raise problem
         return self.policy.pause_after(problem, self._failures)
+
+
+def _whole(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj

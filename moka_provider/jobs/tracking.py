@@ -121,6 +121,11 @@ class JobTracker:
             return None  # a namesake created after ours was deleted is not our job
         if event_type == "DELETED":
             return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
+        if not _newer(job, self.job):
+            return None  # a version older than the one looked up (a shared watch catching up)
+        return self._take(job)
+
+    def _take(self, job: Mapping[str, Any]) -> Outcome | None:
         self.job = dict(job)
         self.status = self.adapter.status(job)
         self._note_start()
@@ -140,7 +145,7 @@ class JobTracker:
         uid = self.job.get("metadata", {}).get("uid")
         if job is None or job.get("metadata", {}).get("uid") != uid:
             return Outcome(Verdict.DELETED, self.job, self.status, self.started_at)
-        return self.observe("MODIFIED", job)
+        return self._take(job)
 
     def judge_by_events(self, outcome: Outcome, events: Sequence[Mapping[str, Any]]) -> Outcome:
         """``outcome`` (a job found deleted, or in trouble past its grace) unless the operator's
@@ -212,6 +217,17 @@ class JobTracker:
     def _note_start(self) -> None:
         if self.started_at is None and self.status.phase is not Phase.PENDING:
             self.started_at = time.time()
+
+
+def _newer(job: Mapping[str, Any], than: Mapping[str, Any]) -> bool:
+    """Whether ``job`` is a later version than ``than``, as far as their resourceVersions tell.
+
+    resourceVersions are opaque to clients, but every kube-apiserver stores them as etcd's
+    revision, a number that only grows; where either is not a number, any version counts as later.
+    """
+    mine = str((job.get("metadata") or {}).get("resourceVersion") or "")
+    theirs = str((than.get("metadata") or {}).get("resourceVersion") or "")
+    return not (mine.isdigit() and theirs.isdigit()) or int(mine) > int(theirs)
 
 
 def created_at(job: Mapping[str, Any]) -> float:

@@ -1,9 +1,11 @@
 """Waiting for a Moka job in the triggerer, so that a deferred task holds no worker slot.
 
-The trigger watches the job's custom resource (one watch per job, resumed after drops and 410
-Gone by the async hook; an API server away for longer than the hook's retries is waited out until
+The trigger follows its job through the event loop's shared watch of the job's kind in its
+namespace (:mod:`~moka_provider.hooks.shared_watch`: one list + watch for every trigger waiting
+on such jobs, resumed after drops and 410 Gone; an API server away for minutes is waited out until
 the task's deadline) and fires once with the outcome decided by the same
-:class:`~moka_provider.jobs.tracking.JobTracker` the worker uses. What to do with the outcome
+:class:`~moka_provider.jobs.tracking.JobTracker` the worker uses. The event carries the job's
+slim form (:meth:`EngineAdapter.slim`), not the whole object. What to do with the outcome
 (logs, links, errors, deleting a timed-out job) happens back in the worker, in the operator.
 When a user marks the deferred task failed or clears it, Airflow 3.3+ calls :meth:`on_kill`,
 which deletes the job (unless the task said ``delete_on_kill=False``).
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,14 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks.retrying import OutageWait
+from moka_provider.jobs.identity import JOB_KEY_LABEL
+
+#: How long a trigger waits for its shared watch's first list before looking the job up itself.
+SYNC_WAIT_SECONDS = 30.0
+
+
+class _NotLabelled(Exception):
+    """The job lacks the provider's label that narrows the shared watch (a sensor's, made elsewhere)."""
 
 
 class MokaJobTrigger(BaseTrigger):
@@ -87,25 +96,32 @@ class MokaJobTrigger(BaseTrigger):
         hook = self._hook()
         outcome = None
         outage = OutageWait(hook.retry_policy)
+        selector: str | None = JOB_KEY_LABEL
         while outcome is None:
             try:
-                outcome = await self._look_then_watch(hook, adapter, tracker)
+                outcome = await self._wait(hook, adapter, tracker, selector)
                 outage.recovered()
+            except _NotLabelled:
+                selector = None  # not a job the provider created: watch the namespace's jobs
             except MokaApiError as error:
                 pause = outage.pause_after(error)
                 self.log.warning(outage.message(f"{self.namespace}/{self.name}", error, pause))
                 await asyncio.sleep(pause)
                 outcome = tracker.check()
         log_pod = await _log_pod(hook, adapter, outcome.job) or self._log_pod_seen
-        yield TriggerEvent(replace(outcome, log_pod=log_pod).to_event())
+        yield TriggerEvent(replace(outcome, job=adapter.slim(outcome.job), log_pod=log_pod).to_event())
 
-    async def _look_then_watch(self, hook: Any, adapter: Any, tracker: Any) -> Any:
-        """Get the job, then watch it from there until it ends or the watch's time is up; a job
-        found deleted, or in trouble past its grace, is judged by its operator's Events (it may
-        have ended first)."""
+    async def _wait(self, hook: Any, adapter: Any, tracker: Any, selector: str | None) -> Any:
+        """Wait through the loop's shared watch of the job's kind (narrowed by ``selector``) until
+        the job ends or a deadline passes; a job found deleted, or in trouble past its grace, is
+        judged by its operator's Events (it may have ended first)."""
+        from moka_provider.hooks.shared_watch import subscription
         from moka_provider.jobs.tracking import Verdict
 
-        outcome = await self._watch_once(hook, adapter, tracker)
+        async with subscription(
+            hook, adapter.resource, self.namespace, selector, adapter.slim, name=self.name, uid=self.uid
+        ) as subscribed:
+            outcome = await self._follow(hook, adapter, tracker, subscribed, selector)
         if outcome is not None and outcome.verdict in (Verdict.DELETED, Verdict.UNHEALTHY):
             events = await hook.list_events(
                 self.name, self.namespace, kind=adapter.resource.kind, uid=self.uid
@@ -113,38 +129,47 @@ class MokaJobTrigger(BaseTrigger):
             outcome = tracker.judge_by_events(outcome, events)
         return outcome
 
-    async def _watch_once(self, hook: Any, adapter: Any, tracker: Any) -> Any:
-        # Look first: a job deleted (or removed by its TTL) before the trigger started would give
-        # a watch nothing to report.
-        job = await _get_or_none(hook, adapter.resource, self.name, self.namespace)
-        if outcome := tracker.looked_up(job):
+    async def _follow(
+        self, hook: Any, adapter: Any, tracker: Any, subscribed: Any, selector: str | None
+    ) -> Any:
+        from moka_provider.hooks.shared_watch import WatchTrouble
+
+        # The watch knows the job (from its list, or an event since), unless the job was created
+        # (or deleted) after the watch last heard: then it is looked up (a job gone before the
+        # trigger started would give no event).
+        left = tracker.seconds_left()
+        await subscribed.watch.synced(SYNC_WAIT_SECONDS if left is None else min(SYNC_WAIT_SECONDS, left))
+        job = subscribed.initial
+        if not subscribed.told:
+            job = await _get_or_none(hook, adapter.resource, self.name, self.namespace)
+        if job is not None and selector is not None and selector not in (job["metadata"].get("labels") or {}):
+            raise _NotLabelled
+        if (job is not None or not subscribed.told) and (outcome := tracker.looked_up(job)):
             return outcome
-        assert job is not None
-        await self._note_log_pod(hook, adapter, job)
-        watched_until = tracker.next_deadline()
-        watch = hook.watch(
-            adapter.resource,
-            self.namespace,
-            name=self.name,
-            resource_version=job["metadata"]["resourceVersion"],
-            timeout=tracker.seconds_left(),
-        )
-        async with aclosing(watch):  # close the watch's connection before firing
-            async for event in watch:
-                last = tracker.status
-                if outcome := tracker.observe(event.type, event.object):
+        await self._note_log_pod(hook, adapter, tracker.job)
+        while True:
+            item = await subscribed.next(timeout=tracker.seconds_left())
+            if item is None:  # a deadline is due
+                if outcome := tracker.check():
                     return outcome
-                if tracker.status != last:
-                    self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
-                    await self._note_log_pod(hook, adapter, tracker.job)
-                if tracker.deadline_moved_closer(watched_until):
-                    break  # watch again, until the nearer deadline
-        return tracker.check()
+                continue
+            if isinstance(item, WatchTrouble):
+                what = f"{self.namespace}/{self.name}"
+                self.log.warning(OutageWait.message(what, item.error, item.pause))
+                continue
+            last = tracker.status
+            if outcome := tracker.observe(item.type, item.object):
+                return outcome
+            if tracker.status != last:
+                self.log.info("%s/%s: %s", self.namespace, self.name, tracker.status.state)
+                await self._note_log_pod(hook, adapter, tracker.job)
 
     async def _note_log_pod(self, hook: Any, adapter: Any, job: dict[str, Any]) -> None:
         """Remember the log pod's name once seen (a look per status change until then): the pod may
-        be gone when the job ends (a JobManager removed after its batch job finished)."""
-        if self._log_pod_seen is None:
+        be gone when the job ends (a JobManager removed after its batch job finished). Not needed
+        where the job's status names the pod (Spark's driver)."""
+        pods = adapter.log_pods(job)
+        if self._log_pod_seen is None and pods is not None and pods.name is None:
             self._log_pod_seen = await _log_pod(hook, adapter, job, seen_only=True)
 
     async def on_kill(self) -> None:

@@ -16,7 +16,8 @@ from airflow.triggers.base import TriggerEvent
 from moka_provider.engines.resources import SPARK_APPLICATION, CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks.retrying import RetryPolicy
-from moka_provider.hooks.watching import WatchEvent
+from moka_provider.hooks.shared_watch import running_watches
+from moka_provider.hooks.watching import WatchEvent, WatchSession
 from moka_provider.triggers.job import MokaJobTrigger
 
 NAME, NAMESPACE, UID = "pi-1a2b3c4d", "moka", "uid-1"
@@ -32,6 +33,7 @@ def spark_job(
             "uid": uid,
             "resourceVersion": version,
             "creationTimestamp": "2024-01-01T00:00:00Z",
+            "labels": {"moka.dev/job-key": "k1"},
         }
     }
     if state is not None:
@@ -45,26 +47,37 @@ GONE = object()  # in a batch: the job is deleted without the watch seeing it (a
 
 
 class FakeAsyncHook:
-    """The get/watch/delete of MokaAsyncHook over one job held in memory.
+    """What MokaJobTrigger and its shared watch call of MokaAsyncHook, over jobs held in memory.
 
-    ``get`` returns the job as it is now (``None``: not found, HTTP 404). Each ``watch`` call yields
-    the next batch of events, the job changing with each, then ends when its timeout passes.
+    ``relist`` lists the jobs (``current`` and ``others``); each ``follow`` of the shared watch
+    yields the next batch of events, the job changing with each, then ends as a watch request that
+    timed out. ``get`` returns the job as it is now (``None``: not found, HTTP 404).
     """
+
+    moka_conn_id = "moka_default"
 
     def __init__(self, current: dict[str, Any] | None, *batches: list[Any]) -> None:
         self.current = current
+        self.others: list[dict[str, Any]] = []  # other jobs of the namespace
         self.batches = list(batches)
         self.gets: list[tuple[CustomResource, str, str | None]] = []
-        self.watches: list[dict[str, Any]] = []
-        self.closed = 0
+        self.lists: list[str | None] = []  # the label selector of each list
+        self.follows = 0
         self.deleted: list[tuple[CustomResource, str, str | None]] = []
         self.get_error: MokaApiError | None = None
-        self.outage = 0  # the next gets that fail as an unreachable API server
+        self.outage = 0  # the next gets and lists that fail as an unreachable API server
         self.retry_policy = RetryPolicy(initial_wait=0.001, max_wait=0.01)
         self.events: list[dict[str, Any]] = []  # what the operator recorded about the job
         self.event_queries: list[dict[str, Any]] = []
         self.pods: list[dict[str, Any]] = []  # the job's log pods
         self.pod_selectors: list[str] = []
+
+    def _fail(self, operation: str) -> None:
+        if self.get_error is not None:
+            raise self.get_error
+        if self.outage:
+            self.outage -= 1
+            raise MokaApiError(operation, None, "Unreachable", "refused")
 
     async def list_pods(self, selector: str, namespace: str | None = None) -> list[dict]:
         self.pod_selectors.append(selector)
@@ -77,56 +90,41 @@ class FakeAsyncHook:
     async def get(self, resource: CustomResource, name: str, namespace: str | None = None) -> dict:
         self.gets.append((resource, name, namespace))
         await asyncio.sleep(0)
-        if self.get_error is not None:
-            raise self.get_error
-        if self.outage:
-            self.outage -= 1
-            raise MokaApiError(f"get {resource.describe(namespace, name)}", None, "Unreachable", "refused")
+        self._fail(f"get {resource.describe(namespace, name)}")
         if self.current is None or self.current["metadata"]["name"] != name:
             raise MokaApiError(f"get {resource.describe(namespace, name)}", 404, "NotFound", "not found")
         return copy.deepcopy(self.current)
 
-    async def watch(
-        self,
-        resource: CustomResource,
-        namespace: str,
-        *,
-        name: str,
-        resource_version: str | None = None,
-        timeout: float | None = None,
-    ) -> AsyncIterator[WatchEvent]:
-        self.watches.append(
-            {
-                "resource": resource,
-                "namespace": namespace,
-                "name": name,
-                "resource_version": resource_version,
-                "timeout": timeout,
-            }
-        )
+    async def relist(self, session: WatchSession) -> list[WatchEvent]:
+        self.lists.append(session.label_selector)
+        await asyncio.sleep(0)
+        self._fail(f"list {session.resource.kind}")
+        items = [job for job in [self.current, *self.others] if job is not None]
+        listing = {"metadata": {"resourceVersion": "100"}, "items": copy.deepcopy(items)}
+        return session.listed(listing)
+
+    async def follow(self, session: WatchSession) -> AsyncIterator[WatchEvent]:
+        self.follows += 1
         batch = self.batches.pop(0) if self.batches else []
-        try:
-            for event in batch:
-                await asyncio.sleep(0)
-                if event is GONE:
-                    self.current = None
-                    continue
+        for event in batch:
+            await asyncio.sleep(0)
+            if event is GONE:  # the resumed watch answers 410 Gone: the session re-lists
+                self.current = None
+                for relisted in await self.relist(session):
+                    yield relisted
+                continue
+            if event.object["metadata"]["name"] == NAME:
                 self.current = None if event.type == "DELETED" else event.object
-                yield event
-            # the watch's timeout passes (a long one is cut short, as the server's own timeout would)
-            await asyncio.sleep(min(timeout, 0.3) if timeout else 0)
-        finally:
-            self.closed += 1
+            line = json.dumps({"type": event.type, "object": event.object})
+            if seen := session.on_line(line):
+                yield seen
+        await asyncio.sleep(0.3)  # the watch request's timeout passes
 
     async def delete(
         self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False
     ) -> bool:
         self.deleted.append((resource, name, namespace))
         return True
-
-    @property
-    def resource_versions(self) -> list[str | None]:
-        return [watch["resource_version"] for watch in self.watches]
 
 
 def trigger(**overrides: Any) -> MokaJobTrigger:
@@ -212,17 +210,9 @@ async def test_success(monkeypatch: pytest.MonkeyPatch):
     assert payload["job"]["status"]["applicationState"]["state"] == "COMPLETED"
     assert payload["job"]["metadata"]["resourceVersion"] == "7"
     assert payload["started_at"] is not None
-    assert hook.gets == [(SPARK_APPLICATION, NAME, NAMESPACE)]
-    assert hook.watches == [
-        {
-            "resource": SPARK_APPLICATION,
-            "namespace": NAMESPACE,
-            "name": NAME,
-            "resource_version": "5",  # from where the GET left off: no event is missed or replayed
-            "timeout": None,
-        }
-    ]
-    assert hook.closed == 1  # the watch is closed before the event fires
+    assert hook.gets == []  # the shared watch's list knew the job
+    assert hook.lists == ["moka.dev/job-key"]  # the provider's jobs only
+    assert running_watches() == {}  # the last waiter stopped the shared watch before firing
 
 
 async def test_failure_carries_the_operators_message(monkeypatch: pytest.MonkeyPatch):
@@ -247,8 +237,8 @@ async def test_a_job_that_ended_before_the_trigger_started_fires_without_watchin
 
     assert payload["verdict"] == verdict
     assert payload["job"]["metadata"]["resourceVersion"] == "9"
-    assert len(hook.gets) == 1
-    assert hook.watches == []
+    assert hook.gets == []
+    assert len(hook.lists) == 1
 
 
 async def test_start_timeout_when_the_deadline_has_passed(monkeypatch: pytest.MonkeyPatch):
@@ -258,8 +248,7 @@ async def test_start_timeout_when_the_deadline_has_passed(monkeypatch: pytest.Mo
 
     assert payload["verdict"] == "start_timeout"
     assert payload["started_at"] is None
-    assert payload["job"]["status"]["applicationState"]["state"] == "SUBMITTED"
-    assert hook.watches == []  # decided from the GET alone
+    assert payload["job"]["status"]["applicationState"]["state"] == "SUBMITTED"  # decided at once
 
 
 async def test_start_timeout_after_a_quiet_watch(monkeypatch: pytest.MonkeyPatch):
@@ -270,7 +259,6 @@ async def test_start_timeout_after_a_quiet_watch(monkeypatch: pytest.MonkeyPatch
 
     assert payload["verdict"] == "start_timeout"
     assert time.time() >= start_by
-    assert 0 < hook.watches[0]["timeout"] <= 0.2  # the nearer deadline bounds the watch
 
 
 async def test_start_deadline_ignored_when_the_worker_saw_the_job_running(monkeypatch: pytest.MonkeyPatch):
@@ -282,7 +270,6 @@ async def test_start_deadline_ignored_when_the_worker_saw_the_job_running(monkey
 
     assert payload["verdict"] == "succeeded"
     assert payload["started_at"] == 1.0
-    assert hook.resource_versions == ["1"]
 
 
 async def test_overall_timeout_after_a_quiet_watch(monkeypatch: pytest.MonkeyPatch):
@@ -294,11 +281,11 @@ async def test_overall_timeout_after_a_quiet_watch(monkeypatch: pytest.MonkeyPat
     assert payload["verdict"] == "timeout"
     assert time.time() >= finish_by
     assert payload["job"]["status"]["applicationState"]["state"] == "RUNNING"
-    assert len(hook.watches) == 1
-    assert 0 < hook.watches[0]["timeout"] <= 0.2
 
 
-async def test_watches_again_from_a_fresh_get_until_the_job_ends(monkeypatch: pytest.MonkeyPatch):
+async def test_follows_the_shared_watch_across_its_requests_until_the_job_ends(
+    monkeypatch: pytest.MonkeyPatch,
+):
     hook = FakeAsyncHook(
         spark_job("SUBMITTED", version="1"),
         [WatchEvent("MODIFIED", spark_job("RUNNING", version="2"))],
@@ -309,9 +296,10 @@ async def test_watches_again_from_a_fresh_get_until_the_job_ends(monkeypatch: py
     payload = await first_event(trigger(finish_by=time.time() + 3600), hook, monkeypatch)
 
     assert payload["verdict"] == "succeeded"
-    assert len(hook.gets) == 3
-    assert hook.resource_versions == ["1", "2", "2"]
-    assert hook.closed == 3
+    assert payload["job"]["metadata"]["resourceVersion"] == "3"
+    assert hook.gets == []
+    assert len(hook.lists) == 1  # a request that ended is resumed from its resourceVersion
+    assert hook.follows == 3
 
 
 async def test_deletion_of_our_job_ends_but_a_namesake_is_ignored(monkeypatch: pytest.MonkeyPatch):
@@ -338,7 +326,7 @@ async def test_a_job_gone_before_the_trigger_started_ends_the_wait(monkeypatch: 
 
     assert payload["verdict"] == "deleted"
     assert payload["job"]["metadata"] == {"name": NAME, "namespace": NAMESPACE, "uid": UID}
-    assert hook.watches == []
+    assert len(hook.gets) == 1  # not in the watch's list: looked up, in case it was created since
 
 
 async def test_a_job_gone_after_its_operator_recorded_the_end_ends_as_the_operator_said(
@@ -358,15 +346,14 @@ async def test_a_job_gone_after_its_operator_recorded_the_end_ends_as_the_operat
     ]
 
 
-async def test_a_job_deleted_while_no_watch_was_open_ends_the_wait(monkeypatch: pytest.MonkeyPatch):
+async def test_a_job_deleted_in_a_410_gap_ends_the_wait(monkeypatch: pytest.MonkeyPatch):
     hook = FakeAsyncHook(spark_job("RUNNING"), [GONE])
 
     payload = await first_event(trigger(finish_by=time.time() + 3600), hook, monkeypatch)
 
     assert payload["verdict"] == "deleted"
     assert payload["job"]["status"]["applicationState"]["state"] == "RUNNING"  # the last state seen
-    assert len(hook.gets) == 2
-    assert len(hook.watches) == 1
+    assert len(hook.lists) == 2  # the re-list after 410 Gone found it gone
 
 
 async def test_a_namesake_found_by_the_first_get_means_our_job_is_gone(monkeypatch: pytest.MonkeyPatch):
@@ -388,7 +375,7 @@ async def test_api_errors_other_than_not_found_propagate(monkeypatch: pytest.Mon
         await first_event(trigger(), hook, monkeypatch)
 
     assert raised.value.status == 403
-    assert hook.watches == []
+    assert running_watches() == {}  # a failed watch is not kept for the next waiter
 
 
 async def test_an_api_server_away_longer_than_the_hooks_retries_is_waited_out(
@@ -400,7 +387,7 @@ async def test_an_api_server_away_longer_than_the_hooks_retries_is_waited_out(
     payload = await first_event(trigger(), hook, monkeypatch)
 
     assert payload["verdict"] == "succeeded"
-    assert len(hook.gets) == 13
+    assert len(hook.lists) == 13
 
 
 async def test_an_outage_past_the_deadline_ends_in_the_timeout(monkeypatch: pytest.MonkeyPatch):
@@ -439,7 +426,13 @@ async def test_an_error_that_begins_mid_watch_ends_the_wait_after_its_grace(monk
     running: dict[str, Any] = {
         "apiVersion": "flink.apache.org/v1beta1",
         "kind": "FlinkDeployment",
-        "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID, "resourceVersion": "1"},
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "uid": UID,
+            "resourceVersion": "1",
+            "labels": {"moka.dev/job-key": "k1"},
+        },
         "status": {"jobStatus": {"state": "CREATED"}, "jobManagerDeploymentStatus": "DEPLOYING"},
     }
     failing = copy.deepcopy(running)
@@ -451,14 +444,11 @@ async def test_an_error_that_begins_mid_watch_ends_the_wait_after_its_grace(monk
     }
 
     class QuietAfterTheError(FakeAsyncHook):
-        async def watch(
-            self, resource: CustomResource, namespace: str, **kwargs: Any
-        ) -> AsyncIterator[WatchEvent]:
-            self.watches.append(kwargs)
-            if len(self.watches) == 1:
-                self.current = failing
-                yield WatchEvent("MODIFIED", copy.deepcopy(failing))
-                await asyncio.sleep(3600)  # nothing more: only the watch's timeout would end it
+        async def follow(self, session: WatchSession) -> AsyncIterator[WatchEvent]:
+            self.current = failing
+            if seen := session.on_line(json.dumps({"type": "MODIFIED", "object": failing})):
+                yield seen
+            await asyncio.sleep(3600)  # nothing more: only the watch's timeout would end it
 
     hook = QuietAfterTheError(running)
 
@@ -467,7 +457,6 @@ async def test_an_error_that_begins_mid_watch_ends_the_wait_after_its_grace(monk
     )
 
     assert payload["verdict"] == "unhealthy"
-    assert hook.watches[0]["timeout"] > 3000  # opened before the error, for the overall deadline
 
 
 async def test_the_event_names_the_log_pod_seen_when_the_job_ended(monkeypatch: pytest.MonkeyPatch):
@@ -493,7 +482,13 @@ async def test_a_log_pod_seen_while_waiting_is_named_although_gone_at_the_end(
         return {
             "apiVersion": "flink.apache.org/v1beta1",
             "kind": "FlinkDeployment",
-            "metadata": {"name": NAME, "namespace": NAMESPACE, "uid": UID, "resourceVersion": version},
+            "metadata": {
+                "name": NAME,
+                "namespace": NAMESPACE,
+                "uid": UID,
+                "resourceVersion": version,
+                "labels": {"moka.dev/job-key": "k1"},
+            },
             "status": {"jobStatus": {"state": state}, "jobManagerDeploymentStatus": "READY"},
         }
 
