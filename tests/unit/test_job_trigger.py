@@ -509,3 +509,30 @@ async def test_a_log_pod_seen_while_waiting_is_named_although_gone_at_the_end(
     assert (
         hook.pod_selectors == [f"app={NAME},component=jobmanager"] * 2
     )  # once seen, looked for at the end only
+
+
+async def test_a_job_without_the_providers_label_is_followed_through_an_unfiltered_watch(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """A sensor may wait on a job made outside Airflow: the shared watch narrowed to the provider's
+    jobs never sees it, so the trigger joins the namespace's unfiltered watch of that kind."""
+    foreign = spark_job("RUNNING", version="5")
+    del foreign["metadata"]["labels"]
+    done = copy.deepcopy(foreign)
+    done["metadata"]["resourceVersion"] = "6"
+    done["status"]["applicationState"]["state"] = "COMPLETED"
+
+    class NarrowedLists(FakeAsyncHook):  # the API server applies the label selector
+        async def relist(self, session: WatchSession) -> list[WatchEvent]:
+            if session.label_selector is None:
+                return await super().relist(session)
+            self.lists.append(session.label_selector)
+            return session.listed({"metadata": {"resourceVersion": "100"}, "items": []})
+
+    hook = NarrowedLists(foreign, [], [WatchEvent("MODIFIED", done)])
+
+    payload = await first_event(trigger(), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
+    assert hook.lists == ["moka.dev/job-key", None]
+    assert len(hook.gets) == 1  # not in the narrowed list: looked up, found without the label
