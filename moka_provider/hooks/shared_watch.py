@@ -56,7 +56,7 @@ class Subscription:
         self.watch = watch
         self.name = name
         self.uid = uid
-        self._items: deque[WatchEvent | WatchTrouble | MokaApiError] = deque()
+        self._items: deque[WatchEvent | WatchTrouble | Exception] = deque()
         self._arrived = asyncio.Event()
         self._events_queued = 0
         known = watch.session.known(name)
@@ -78,11 +78,11 @@ class Subscription:
             except TimeoutError:
                 return None
         item = self._items.popleft()
-        if isinstance(item, MokaApiError):
+        if isinstance(item, Exception):
             raise item
         return item
 
-    def put(self, item: WatchEvent | WatchTrouble | MokaApiError) -> None:
+    def put(self, item: WatchEvent | WatchTrouble | Exception) -> None:
         self._events_queued += isinstance(item, WatchEvent)
         self._items.append(item)
         self._arrived.set()
@@ -103,7 +103,7 @@ class SharedWatch:
         self.session = WatchSession(
             resource, namespace, label_selector=label_selector, policy=hook.retry_policy, keep=keep
         )
-        self.failure: MokaApiError | None = None
+        self.failure: Exception | None = None
         self._subscribers: dict[str, set[Subscription]] = {}
         self._synced = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"moka watch {self.describe()}")
@@ -166,6 +166,9 @@ class SharedWatch:
                 log.warning("watch %s: %s; trying again in %.0fs", self.describe(), error, pause)
                 self._broadcast(WatchTrouble(error, pause))
                 await asyncio.sleep(pause)
+            except Exception as error:  # a defect: every waiter fails with it rather than hang
+                self._fail(error)
+                return
 
     def _dispatch(self, events: list[WatchEvent]) -> None:
         for event in events:
@@ -173,13 +176,13 @@ class SharedWatch:
             for subscription in self._subscribers.get(uid, ()):
                 subscription.put(event)
 
-    def _broadcast(self, item: WatchTrouble | MokaApiError) -> None:
+    def _broadcast(self, item: WatchTrouble | Exception) -> None:
         for subscriptions in self._subscribers.values():
             for subscription in subscriptions:
                 subscription.put(item)
 
-    def _fail(self, error: MokaApiError) -> None:
-        log.error("watch %s failed: %s", self.describe(), error)
+    def _fail(self, error: Exception) -> None:
+        log.error("watch %s failed: %s", self.describe(), error, exc_info=not isinstance(error, MokaApiError))
         self.failure = error
         self._synced.set()
         self._broadcast(error)
