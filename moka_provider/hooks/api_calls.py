@@ -82,7 +82,10 @@ def list_objects(
     *,
     label_selector: str | None = None,
     field_selector: str | None = None,
+    limit: int | None = None,
+    continue_token: str | None = None,
 ) -> ApiCall:
+    """A list, or one page of it (``limit`` objects, from where ``continue_token`` left off)."""
     kwargs = _cr_args(resource, namespace)
     method = "list_namespaced_custom_object"
     if namespace == ALL_NAMESPACES:
@@ -92,6 +95,10 @@ def list_objects(
         kwargs["label_selector"] = label_selector
     if field_selector:
         kwargs["field_selector"] = field_selector
+    if limit:
+        kwargs["limit"] = limit
+    if continue_token:
+        kwargs["_continue"] = continue_token
     where = "all namespaces" if namespace == ALL_NAMESPACES else namespace
     return ApiCall("custom", method, kwargs, f"list {resource.kind} in {where}")
 

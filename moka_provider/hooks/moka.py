@@ -132,7 +132,7 @@ class MokaHook(MokaBaseHook):
             policy=self.retry_policy,
         )
         if session.needs_list:
-            yield from session.listed(self._run(session.list_call()))
+            yield from self._relist(session)
         while (call := session.next_watch_call()) is not None:
             try:
                 for line in self._stream_lines(call):
@@ -142,9 +142,20 @@ class MokaHook(MokaBaseHook):
             except Exception as problem:
                 pause = session.recover(problem)
                 if pause is None:
-                    yield from session.listed(self._run(session.list_call()))
+                    yield from self._relist(session)
                 else:
                     time.sleep(pause)
+
+    def _relist(self, session: WatchSession) -> builtins.list[WatchEvent]:
+        """Like :meth:`MokaAsyncHook.relist`."""
+        while True:
+            try:
+                listed = session.take_page(self._run(session.list_call()))
+            except MokaApiError as error:
+                session.list_expired(error)
+                continue
+            if listed is not None:
+                return listed
 
     # -- pods and events -----------------------------------------------------------------------
 

@@ -115,8 +115,16 @@ class MokaAsyncHook(MokaBaseHook):
             yield event
 
     async def relist(self, session: WatchSession) -> builtins.list[WatchEvent]:
-        """List what ``session`` watches and take it as its state; the changes since its last state."""
-        return session.listed(await self._run(session.list_call()))
+        """List what ``session`` watches (page by page) and take it as its state; the changes
+        since its last state."""
+        while True:
+            try:
+                listed = session.take_page(await self._run(session.list_call()))
+            except MokaApiError as error:
+                session.list_expired(error)
+                continue
+            if listed is not None:
+                return listed
 
     async def follow(self, session: WatchSession) -> AsyncIterator[WatchEvent]:
         """Carry ``session`` on: list first if it has no resourceVersion, then watch from its

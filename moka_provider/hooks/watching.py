@@ -39,6 +39,11 @@ class WatchEvent:
         return str(self.object.get("metadata", {}).get("resourceVersion", ""))
 
 
+#: Objects per page of a list: a namespace of thousands of jobs is never held whole (the slim form
+#: of each is kept as the pages come).
+LIST_PAGE_SIZE = 250
+
+
 class WatchGone(Exception):
     """The resourceVersion to resume from is too old (HTTP 410 Gone): re-list and start over."""
 
@@ -90,6 +95,8 @@ class WatchSession:
         self._keep = keep or _whole
         self._known: dict[str, dict[str, Any]] = {}
         self._failures = 0
+        self._listing: list[dict[str, Any]] = []  # the pages of a list in progress
+        self._continue: str | None = None
 
     def known(self, name: str) -> dict[str, Any] | None:
         """The object ``name`` as last seen (listed or watched); ``None`` if not seen or deleted."""
@@ -105,12 +112,33 @@ class WatchSession:
         return not self.resource_version
 
     def list_call(self) -> ApiCall:
+        """The request for the next page of the (re-)list."""
         return api_calls.list_objects(
             self.resource,
             self.namespace,
             label_selector=self.label_selector,
             field_selector=self.field_selector,
+            limit=LIST_PAGE_SIZE,
+            continue_token=self._continue,
         )
+
+    def take_page(self, page: dict[str, Any]) -> list[WatchEvent] | None:
+        """Read one page of the list; ``None`` while more pages follow, then what :meth:`listed`
+        returns for the whole list. Only what ``keep`` keeps of each object stays in memory."""
+        self._listing += [self._keep(item) for item in page.get("items") or []]
+        metadata = page.get("metadata") or {}
+        if metadata.get("continue"):
+            self._continue = str(metadata["continue"])
+            return None
+        items, self._listing, self._continue = self._listing, [], None
+        return self.listed({"metadata": metadata, "items": items})
+
+    def list_expired(self, error: MokaApiError) -> None:
+        """Go on after ``error`` answered a page: a continued list whose snapshot was compacted
+        away (410 Gone) starts again from its first page; anything else is raised."""
+        if error.status != 410 or self._continue is None:
+            raise error
+        self._listing, self._continue = [], None
 
     def next_watch_call(self) -> ApiCall | None:
         """The next watch request, or ``None`` once the session's timeout has passed."""
@@ -132,7 +160,7 @@ class WatchSession:
     def listed(self, listing: dict[str, Any]) -> list[WatchEvent]:
         """Take a (re-)list as the new state; return the events that lead to it from what was known."""
         self.resource_version = str(listing.get("metadata", {}).get("resourceVersion") or "")
-        current = {item["metadata"]["name"]: self._keep(item) for item in listing.get("items") or []}
+        current = {item["metadata"]["name"]: item for item in listing.get("items") or []}
         events = []
         for name, item in current.items():
             before = self._known.get(name)

@@ -126,5 +126,5 @@ def test_watch_relists_after_410_gone(fault_proxy: Any, style: str, unique_name:
     finally:
         sync.delete(SPARK_APPLICATION, unique_name)
     assert [(event.type, event.resource_version) for event in events] == [("ADDED", latest)]
-    lists = fault_proxy.count(r"GET .*sparkapplications\?fieldSelector=[^&]*$")
+    lists = fault_proxy.count(r"GET .*sparkapplications\?fieldSelector=[^&]*&limit=\d+$")
     assert lists == 1, f"expected one re-list after the 410, saw {dict(fault_proxy.seen)}"

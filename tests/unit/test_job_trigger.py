@@ -100,8 +100,9 @@ class FakeAsyncHook:
         await asyncio.sleep(0)
         self._fail(f"list {session.resource.kind}")
         items = [job for job in [self.current, *self.others] if job is not None]
-        listing = {"metadata": {"resourceVersion": "100"}, "items": copy.deepcopy(items)}
-        return session.listed(listing)
+        listed = session.take_page({"metadata": {"resourceVersion": "100"}, "items": copy.deepcopy(items)})
+        assert listed is not None
+        return listed
 
     async def follow(self, session: WatchSession) -> AsyncIterator[WatchEvent]:
         self.follows += 1
@@ -527,7 +528,7 @@ async def test_a_job_without_the_providers_label_is_followed_through_an_unfilter
             if session.label_selector is None:
                 return await super().relist(session)
             self.lists.append(session.label_selector)
-            return session.listed({"metadata": {"resourceVersion": "100"}, "items": []})
+            return session.take_page({"metadata": {"resourceVersion": "100"}, "items": []}) or []
 
     hook = NarrowedLists(foreign, [], [WatchEvent("MODIFIED", done)])
 

@@ -49,7 +49,7 @@ class ScriptedHook:
 
     async def relist(self, session: WatchSession) -> list[WatchEvent]:
         self.lists += 1
-        return session.listed({"metadata": {"resourceVersion": "10"}, "items": self.listed})
+        return session.take_page({"metadata": {"resourceVersion": "10"}, "items": self.listed}) or []
 
     async def follow(self, session: WatchSession) -> AsyncIterator[WatchEvent]:
         self.follows += 1

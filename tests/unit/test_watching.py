@@ -12,7 +12,7 @@ from moka_provider.engines.resources import RAY_JOB, SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks import api_calls
 from moka_provider.hooks.retrying import RetryPolicy
-from moka_provider.hooks.watching import LineSplitter, WatchEvent, WatchGone, WatchSession
+from moka_provider.hooks.watching import LIST_PAGE_SIZE, LineSplitter, WatchEvent, WatchGone, WatchSession
 
 # --- LineSplitter ---------------------------------------------------------------------------------
 
@@ -95,7 +95,40 @@ def test_list_call():
     assert call.kwargs["field_selector"] == "metadata.name=pi"
     assert call.kwargs["label_selector"] == "team=a"
     assert call.kwargs["plural"] == "sparkapplications"
-    assert "watch" not in call.kwargs
+    assert call.kwargs["limit"] == LIST_PAGE_SIZE
+    assert "watch" not in call.kwargs and "_continue" not in call.kwargs
+
+
+def test_a_list_is_read_page_by_page_keeping_what_keep_keeps():
+    watch = WatchSession(SPARK_APPLICATION, "moka", keep=lambda obj: {"metadata": obj["metadata"]})
+    a, b = obj("a", "5"), obj("b", "6")
+    a["spec"] = {"big": "x" * 1000}
+
+    first = watch.take_page({"metadata": {"resourceVersion": "12", "continue": "token-1"}, "items": [a]})
+    assert first is None
+    assert watch.list_call().kwargs["_continue"] == "token-1"
+    events = watch.take_page({"metadata": {"resourceVersion": "12"}, "items": [b]})
+
+    assert [(event.type, event.name) for event in events or []] == [("ADDED", "a"), ("ADDED", "b")]
+    assert watch.known("a") == {"metadata": a["metadata"]}
+    assert watch.resource_version == "12"
+    assert "_continue" not in watch.list_call().kwargs
+
+
+def test_a_continued_list_that_expired_starts_again_and_other_errors_are_raised():
+    watch = WatchSession(SPARK_APPLICATION, "moka")
+    expired = MokaApiError("list SparkApplication in moka", 410, "Expired", "continue token too old")
+
+    with pytest.raises(MokaApiError):
+        watch.list_expired(expired)  # not a continued list: nothing to start again
+    watch.take_page({"metadata": {"resourceVersion": "12", "continue": "token-1"}, "items": [obj("a", "5")]})
+    watch.list_expired(expired)
+    events = watch.take_page({"metadata": {"resourceVersion": "20"}, "items": [obj("b", "6")]})
+
+    assert [event.name for event in events or []] == ["b"]  # the first attempt's page is dropped
+    forbidden = MokaApiError("list SparkApplication in moka", 403, "Forbidden", "no")
+    with pytest.raises(MokaApiError):
+        watch.list_expired(forbidden)
 
 
 def test_first_list_adds_every_item():
