@@ -209,12 +209,21 @@ class Cluster:
         return sent
 
     def clean_up(self) -> None:
+        """Delete what the run created. A collection of thousands may take the API server longer
+        than its request timeout (504): it goes on deleting regardless, so that is only reported."""
+        from kubernetes.client.exceptions import ApiException
+
         selector = f"{RUN_LABEL}={self.run}"
-        self.custom.delete_collection_namespaced_custom_object(
-            SPARK_APPLICATION.group, SPARK_APPLICATION.version, self.namespace, SPARK_APPLICATION.plural,
-            label_selector=selector,
-        )  # fmt: skip
-        self.core.delete_collection_namespaced_pod(
-            self.namespace, label_selector=selector, grace_period_seconds=0
-        )
+        try:
+            self.custom.delete_collection_namespaced_custom_object(
+                SPARK_APPLICATION.group, SPARK_APPLICATION.version, self.namespace, SPARK_APPLICATION.plural,
+                label_selector=selector,
+            )  # fmt: skip
+            self.core.delete_collection_namespaced_pod(
+                self.namespace, label_selector=selector, grace_period_seconds=0
+            )
+        except ApiException as error:
+            print(
+                f"clean-up: HTTP {error.status} {error.reason}; the API server goes on deleting", flush=True
+            )
         self.api_client.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,8 @@ class OutageWait:
     An API server that is away (restarting, overloaded, unreachable) does not end the job, so it
     does not end the wait either: the waiter backs off (the policy's jittered back-off) and looks
     again, until the task's own deadline. What retrying cannot mend (401, 403, a missing CRD) is
-    raised.
+    raised, except a 401/403 soon after the API server was unreachable (see
+    :data:`SETTLING_SECONDS`).
     """
 
     def __init__(self, policy: RetryPolicy) -> None:
@@ -71,8 +73,10 @@ class OutageWait:
         self.failures = 0
 
     def pause_after(self, error: MokaApiError) -> float:
-        if not error.retryable:
+        if not (error.retryable or _refused_while_coming_back(error)):
             raise error
+        if error.retryable:
+            _note_outage()
         self.failures += 1
         return self.policy.pause_after(error, self.failures)
 
@@ -82,6 +86,30 @@ class OutageWait:
     @staticmethod
     def message(what: str, error: MokaApiError, pause: float) -> str:
         return f"{what}: {error}; the job is not affected, looking again in {pause:.0f}s"
+
+
+#: How long after the API server was last unreachable a 401 or 403 is taken for the server still
+#: coming back rather than for missing rights: a restarted kube-apiserver serves requests before its
+#: authorizer's caches (the RBAC informers) have synced, and refuses the Role's rights meanwhile
+#: (observed on `moka local`: 403 for the provider's Role 0.3-0.8 s after the API server's
+#: "Serving securely", while system:masters is let through).
+SETTLING_SECONDS = 120.0
+
+_last_outage: float | None = None
+
+
+def _note_outage() -> None:
+    global _last_outage
+    _last_outage = time.monotonic()
+
+
+def _refused_while_coming_back(error: MokaApiError) -> bool:
+    """A 401/403 within :data:`SETTLING_SECONDS` of the API server being unreachable (in this process)."""
+    return (
+        error.status in (401, 403)
+        and _last_outage is not None
+        and time.monotonic() - _last_outage < SETTLING_SECONDS
+    )
 
 
 def _is_retryable(error: BaseException) -> bool:

@@ -159,10 +159,11 @@ class SharedWatch:
                     outage.recovered()
                     self._dispatch([event])
             except MokaApiError as error:
-                if not error.retryable:
+                try:
+                    pause = outage.pause_after(error)
+                except MokaApiError:
                     self._fail(error)
                     return
-                pause = outage.pause_after(error)
                 log.warning("watch %s: %s; trying again in %.0fs", self.describe(), error, pause)
                 self._broadcast(WatchTrouble(error, pause))
                 await asyncio.sleep(pause)

@@ -85,7 +85,7 @@ def up(
         message = processes.stop(paths.component(component))
         if "not running" not in message or "stale" in message:
             log(message)
-    apiserver_bin, etcd_bin = _binaries()
+    _, etcd_bin = _binaries()  # both checked before anything starts
     etcd_port = _port(etcd_port, "--etcd-port")
     peer_port = processes.free_port()
     apiserver_port = _port(apiserver_port, "--port")
@@ -100,11 +100,7 @@ def up(
     try:
         processes.start(paths.component("etcd"), _etcd_argv(etcd_bin, paths, etcd_port, peer_port))
         _wait(paths, "etcd", lambda: _etcd_healthy(etcd_port), 30)
-        processes.start(
-            paths.component("kube-apiserver"),
-            _apiserver_argv(apiserver_bin, paths, apiserver_port, etcd_port),
-        )
-        _wait(paths, "kube-apiserver", lambda: _ready(server, paths), 60)
+        start_apiserver(paths, state)
         admin = _admin_client(paths, server)  # also writes the admin kubeconfig the kubelet uses
         kubelet_argv = [
             sys.executable,
@@ -145,6 +141,23 @@ def start_controllers(paths: StatePaths, env: dict[str, str] | None = None) -> i
         "--airflow-home", str(paths.root / "airflow"),
     ]  # fmt: skip
     return processes.start(paths.component("controllers"), argv, marker=CONTROLLERS_MODULE, env=env)
+
+
+def start_apiserver(paths: StatePaths, state: LocalState) -> None:
+    """Start the embedded kube-apiserver on ``state``'s ports (same etcd, same certificates) and
+    wait until it is ready: in ``up``, and again after :func:`stop_apiserver` (an outage)."""
+    assert state.apiserver_port is not None and state.etcd_port is not None, "not an embedded instance"
+    apiserver_bin, _ = _binaries()
+    processes.start(
+        paths.component("kube-apiserver"),
+        _apiserver_argv(apiserver_bin, paths, state.apiserver_port, state.etcd_port),
+    )
+    _wait(paths, "kube-apiserver", lambda: _ready(state.server, paths), 60)
+
+
+def stop_apiserver(paths: StatePaths) -> str:
+    """Stop only the kube-apiserver, leaving etcd and the rest running; returns what happened."""
+    return processes.stop(paths.component("kube-apiserver"))
 
 
 def down(paths: StatePaths, *, log: Log = print) -> None:

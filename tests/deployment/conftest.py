@@ -38,6 +38,7 @@ TEST_DAGS = (
     "moka_deploy_spark_retry",
     "moka_deploy_spark_quiet",
     "moka_conformance",
+    "moka_deploy_outage",
 )
 
 #: The quiet-wait test's DAG, triggered as soon as the deployment is up so that the other deployment
@@ -92,17 +93,23 @@ def report(config: pytest.Config, line: str) -> None:
         reporter.write_line(line)
 
 
+def _run_order(item: pytest.Item) -> int:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if "outage_run" in fixtures:
+        return 2
+    return int(bool({"quiet_run", "conformance_run"} & fixtures))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the quiet-wait and conformance tests after this package's other tests (they overlap
-    those runs)."""
+    those runs), and the outage tests last: stopping the API server or the triggerer would disturb
+    any other test's wait."""
     here = Path(__file__).parent
     ours = [i for i, item in enumerate(items) if item.path.is_relative_to(here)]
     if not ours:
         return
     mine = [items[i] for i in ours]
-    mine.sort(
-        key=lambda item: bool({"quiet_run", "conformance_run"} & set(getattr(item, "fixturenames", ())))
-    )
+    mine.sort(key=_run_order)
     items[ours[0] : ours[-1] + 1] = [
         *mine,
         *(item for item in items[ours[0] : ours[-1] + 1] if not item.path.is_relative_to(here)),

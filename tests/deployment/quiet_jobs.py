@@ -3,8 +3,10 @@
 The quiet-wait test's SparkApplications carry the label that keeps `moka local`'s controllers off
 them (``LEFT_ALONE_LABEL``). For each one this thread writes, through the status subresource as the
 operator does: SUBMITTED (driver pod name, application id), RUNNING, then nothing at all for
-``seconds``, then COMPLETED with its ``terminationTime``. No pod runs, so the jobs take none of the
-machine's cores from the other tests' jobs meanwhile.
+``seconds``, then COMPLETED with its ``terminationTime`` (a subclass may end them otherwise:
+:meth:`QuietSparkJobs.final_state`). No pod runs, so the jobs take none of the machine's cores from
+the other tests' jobs meanwhile. A look or a write that fails because the API server is away is
+tried again a second later, as an operator would; only other failures are reported.
 """
 
 from __future__ import annotations
@@ -35,19 +37,26 @@ class QuietSparkJobs(threading.Thread):
         self.expected = expected
         self.seconds = seconds
         self.errors: list[str] = []
+        self.outages = 0  # looks and writes that found the API server away (tried again)
         self._stop = threading.Event()
 
     def stop(self) -> None:
         self._stop.set()
 
+    def final_state(self, job: dict[str, Any], running_for: float) -> dict[str, str] | None:
+        """The ``applicationState`` to end ``job`` with now, RUNNING for ``running_for`` seconds;
+        ``None``: not yet."""
+        return {"state": "COMPLETED"} if running_for >= self.seconds else None
+
     def run(self) -> None:
         from kubernetes import client, config
 
         api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(self.admin_kubeconfig)))
+        submitted: set[str] = set()
         running_since: dict[str, float] = {}
-        completed: set[str] = set()
+        ended: set[str] = set()
         deadline = time.monotonic() + self.seconds + 900
-        while len(completed) < self.expected and not self._stop.wait(1) and time.monotonic() < deadline:
+        while len(ended) < self.expected and not self._stop.wait(1) and time.monotonic() < deadline:
             try:
                 listing = api.list_namespaced_custom_object(
                     SPARK_APPLICATION.group,
@@ -58,19 +67,24 @@ class QuietSparkJobs(threading.Thread):
                 )
                 for job in listing["items"]:
                     name = job["metadata"]["name"]
-                    if name not in running_since:
+                    if name not in submitted:
                         self._write(api, name, self._submitted(name))
+                        submitted.add(name)
+                    if name not in running_since:
                         self._write(
                             api, name, {"applicationState": {"state": "RUNNING"}, "executionAttempts": 1}
                         )
                         running_since[name] = time.monotonic()
-                    elif name not in completed and time.monotonic() - running_since[name] >= self.seconds:
-                        self._write(
-                            api, name, {"applicationState": {"state": "COMPLETED"}, "terminationTime": _now()}
-                        )
-                        completed.add(name)
+                    elif name not in ended:
+                        state = self.final_state(job, time.monotonic() - running_since[name])
+                        if state is not None:
+                            self._write(api, name, {"applicationState": state, "terminationTime": _now()})
+                            ended.add(name)
             except Exception as error:  # reported by the test that waits for these jobs
-                self.errors.append(repr(error))
+                if _api_away(error):
+                    self.outages += 1
+                else:
+                    self.errors.append(repr(error))
 
     @staticmethod
     def _submitted(name: str) -> dict[str, Any]:
@@ -92,3 +106,13 @@ class QuietSparkJobs(threading.Thread):
             {"status": status},
             _content_type="application/merge-patch+json",
         )
+
+
+def _api_away(error: Exception) -> bool:
+    """The API server did not answer, or answered that it cannot serve now (retried)."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    if isinstance(error, ApiException):
+        return error.status in (0, 429, 500, 502, 503, 504)
+    return isinstance(error, HTTPError | OSError)

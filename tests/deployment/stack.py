@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psutil
+
 from tests.deployment.postgres import Postgres, free_port, start_postgres
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,6 +64,32 @@ class Deployment:
 
     def alive(self) -> dict[str, bool]:
         return {name: not _ended(process) for name, process in self.processes.items()}
+
+    def start_component(self, component: str) -> None:
+        """Start one of :data:`COMPONENTS` in a process group of its own (again after :meth:`kill`)."""
+        argv = [AIRFLOW, component]
+        if component == "api-server":
+            argv += ["--host", "127.0.0.1", "--port", self.env["AIRFLOW__API__PORT"], "--workers", "1"]
+        elif component in ("scheduler", "triggerer"):
+            # Airflow's log servers listen on every interface, and every process here shares
+            # one log folder that the API server reads directly: start none.
+            argv.append("--skip-serve-logs")
+        with self.log_of(component).open("ab") as out:
+            self.processes[component] = subprocess.Popen(
+                argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def kill(self, component: str) -> None:
+        """SIGKILL a component and every process it started (its group, and descendants that made
+        groups of their own, as Airflow's subprocesses do), as a machine's crash would end them."""
+        process = self.processes[component]
+        descendants = [] if _ended(process) else psutil.Process(process.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for child in descendants:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        process.wait()
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM to each started process group, SIGKILL to what is left after ``timeout``.
@@ -173,17 +201,7 @@ def start(
         if migrated.returncode:
             raise RuntimeError(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
         for component in COMPONENTS:
-            argv = [AIRFLOW, component]
-            if component == "api-server":
-                argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-            elif component in ("scheduler", "triggerer"):
-                # Airflow's log servers listen on every interface, and every process here shares
-                # one log folder that the API server reads directly: start none.
-                argv.append("--skip-serve-logs")
-            with deployment.log_of(component).open("ab") as out:
-                deployment.processes[component] = subprocess.Popen(
-                    argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-                )
+            deployment.start_component(component)
         _wait_until_ready(deployment, set(expected_dags), began + timeout)
     except BaseException:
         deployment.stop()

@@ -134,3 +134,11 @@ def crd_check_argument(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
         return argument
 
     return blamed
+
+
+@pytest.fixture(autouse=True)
+def no_recent_outage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no API outage seen before it (``OutageWait`` remembers the last one)."""
+    from moka_provider.hooks import retrying
+
+    monkeypatch.setattr(retrying, "_last_outage", None)

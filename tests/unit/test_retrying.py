@@ -9,7 +9,8 @@ import pytest
 import tenacity
 
 from moka_provider.exceptions import MokaApiError
-from moka_provider.hooks.retrying import RetryPolicy
+from moka_provider.hooks import retrying
+from moka_provider.hooks.retrying import OutageWait, RetryPolicy
 
 FAST = {"initial_wait": 0.001, "max_wait": 0.005}
 
@@ -174,3 +175,33 @@ def test_retries_are_logged_with_operation_and_reason(caplog):
 def test_attempts_must_be_positive(attempts):
     with pytest.raises(ValueError, match="attempts"):
         RetryPolicy(attempts=attempts)
+
+
+# --- OutageWait: an API server coming back ----------------------------------------------------------
+
+
+def error(status: int | None) -> MokaApiError:
+    return MokaApiError(
+        "watch SparkApplication in moka", status, "Forbidden" if status else "Unreachable", "x"
+    )
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refusal_soon_after_the_api_server_was_unreachable_is_waited_out(status):
+    """A restarted API server refuses the Role's rights until its authorizer's caches have synced."""
+    outage = OutageWait(RetryPolicy(initial_wait=0.001, max_wait=0.01))
+
+    outage.pause_after(error(None))  # unreachable
+    assert outage.pause_after(error(status)) >= 0
+    assert outage.failures == 2
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_refusal_without_a_recent_outage_is_raised(monkeypatch, status):
+    outage = OutageWait(RetryPolicy())
+
+    with pytest.raises(MokaApiError):
+        outage.pause_after(error(status))
+    monkeypatch.setattr(retrying, "_last_outage", time.monotonic() - retrying.SETTLING_SECONDS - 1)
+    with pytest.raises(MokaApiError):
+        outage.pause_after(error(status))

@@ -152,3 +152,15 @@ async def test_a_quiet_watch_gives_none_when_the_waiters_time_is_up():
     async with join(hook, "a") as a:
         assert await a.next(timeout=0.05) is not None  # the list's ADDED
         assert await a.next(timeout=0.05) is None
+
+
+async def test_a_refusal_right_after_an_outage_is_waited_out_not_failed():
+    """A restarted API server answers 403 to the Role until its RBAC caches have synced."""
+    unreachable = MokaApiError("watch SparkApplication in moka", None, "Unreachable", "refused")
+    forbidden = MokaApiError("watch SparkApplication in moka", 403, "Forbidden", "cannot watch")
+    hook = ScriptedHook(
+        [job("a", "RUNNING", 1)], unreachable, forbidden, WatchEvent("MODIFIED", job("a", "COMPLETED", 11))
+    )
+    async with join(hook, "a") as a:
+        heard = await events_until(a, "COMPLETED")
+    assert [item.error for item in heard if isinstance(item, WatchTrouble)] == [unreachable, forbidden]
