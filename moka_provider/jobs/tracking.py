@@ -104,8 +104,12 @@ class JobTracker:
         deadlines: Deadlines,
         started_at: float | None = None,
         error_grace: float | None = None,
+        *,
+        seen: bool = True,
     ) -> None:
+        """``seen=False``: ``job`` only names the job (a trigger that has not looked at it yet)."""
         self.adapter = adapter
+        self.seen = seen
         self.deadlines = deadlines
         self.error_grace = error_grace
         self.job: dict[str, Any] = dict(job)
@@ -126,6 +130,7 @@ class JobTracker:
         return self._take(job)
 
     def _take(self, job: Mapping[str, Any]) -> Outcome | None:
+        self.seen = True
         self.job = dict(job)
         self.status = self.adapter.status(job)
         self._note_start()
@@ -200,8 +205,11 @@ class JobTracker:
         return self.troubled_since + self.error_grace
 
     def _waiting_to_start(self) -> bool:
+        # Only a job seen pending can be late to start: one not seen yet (its waiter restarted
+        # while the API server was away) may well be running.
         return (
-            self.deadlines.start_by is not None
+            self.seen
+            and self.deadlines.start_by is not None
             and self.started_at is None
             and self.status.phase is Phase.PENDING
         )

@@ -166,15 +166,19 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
                 delete_on_kill=self.delete_on_kill,
             ),
             method_name="execute_complete",
+            kwargs={"first_phase": self._first_phase.value if self._first_phase else None},
         )
 
-    def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
-        """Back from the triggerer with the job's outcome."""
+    def execute_complete(
+        self, context: Context, event: Mapping[str, Any], first_phase: str | None = None
+    ) -> Any:
+        """Back from the triggerer with the job's outcome; ``first_phase``: the job's phase when
+        the task first saw it (a job adopted running has no submit -> running time to report)."""
         from moka_provider.jobs.tracking import Outcome
 
         outcome = Outcome.from_event(event, self.adapter)
         self._job = outcome.job
-        self._first_phase = Phase.PENDING if outcome.started_at else None
+        self._first_phase = Phase(first_phase) if first_phase else None
         return self._conclude(context, outcome)
 
     def on_kill(self) -> None:

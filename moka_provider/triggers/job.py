@@ -91,7 +91,12 @@ class MokaJobTrigger(BaseTrigger):
         adapter = adapter_for(self.engine)
         placeholder = {"metadata": {"name": self.name, "namespace": self.namespace, "uid": self.uid}}
         tracker = JobTracker(
-            adapter, placeholder, Deadlines(self.start_by, self.finish_by), self.started_at, self.error_grace
+            adapter,
+            placeholder,
+            Deadlines(self.start_by, self.finish_by),
+            self.started_at,
+            self.error_grace,
+            seen=False,
         )
         hook = self._hook()
         outcome = None

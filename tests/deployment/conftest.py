@@ -14,20 +14,21 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from moka_provider.engines.registry import adapter_for
-from moka_provider.jobs.identity import LABEL_PREFIX, JobIdentity
+from moka_provider.jobs.identity import JobIdentity
 from moka_provider.local.kubeconfig import connection_uri
 from tests.conformance.cases import POOL, POOL_SLOTS, sensor_job_manifest
 from tests.conformance.player import Played, TracePlayer
 from tests.conformance.traces import all_traces
 from tests.deployment import stack
-from tests.deployment.quiet_jobs import QuietSparkJobs
+from tests.deployment.dags.moka_deployment_outage import KILL_TASKS, OUTAGE_TASKS
+from tests.deployment.quiet_jobs import TASK_ID_ANNOTATION, HeldSparkJobs, QuietSparkJobs
 from tests.deployment.rest import AirflowRest
 
 #: The example DAGs (``dags_examples/``) and the test DAGs (``tests/deployment/dags/``).
@@ -44,17 +45,32 @@ TEST_DAGS = (
 #: The quiet-wait test's DAG, triggered as soon as the deployment is up so that the other deployment
 #: tests run while its jobs stay quiet, and how long they stay RUNNING without a status change.
 QUIET_DAG = "moka_deploy_spark_quiet"
+#: The outage tests' DAG (``test_deployment_outage.py``), triggered with the deployment too: its
+#: tasks defer while the other tests run, and wait until the outage tests release their jobs.
+OUTAGE_DAG = "moka_deploy_outage"
+#: The ``errorMessage`` of the outage run's jobs made to fail, which their task's failure must quote.
+#: Task states that end a task's wait.
+ENDED_STATES = frozenset({"success", "failed", "upstream_failed"})
+OUTAGE_FAILURE = "driver container exited with code 3 (written by the outage test)"
 QUIET_SECONDS = 480
 #: The conformance traces' DAG, triggered once the other deployment tests are done.
 CONFORMANCE_DAG = "moka_conformance"
 #: The annotation with a job's exact task id.
-TASK_ID_ANNOTATION = LABEL_PREFIX + "task-id"
 
 
 @dataclass(frozen=True)
 class QuietRun:
     run_id: str
     jobs: QuietSparkJobs
+
+
+@dataclass(frozen=True)
+class OutageRun:
+    run_id: str
+    jobs: HeldSparkJobs
+    #: What the outage test did to the triggerer, for the next test: ``killed`` and ``successor``
+    #: triggerer job ids.
+    triggerers: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class ConformanceRun:
     player: TracePlayer
 
 
+_OUTAGE_RUN = pytest.StashKey[OutageRun]()
 _QUIET_RUN = pytest.StashKey[QuietRun]()
 
 
@@ -137,9 +154,15 @@ def deployment(
     quiet_jobs.start()
     rest = AirflowRest(running.url, stack.USERNAME, stack.PASSWORD)
     request.config.stash[_QUIET_RUN] = QuietRun(rest.trigger(QUIET_DAG, prefix="quiet"), quiet_jobs)
+    held_jobs = HeldSparkJobs(
+        paths.admin_kubeconfig, state.namespace, OUTAGE_DAG, len(OUTAGE_TASKS + KILL_TASKS), OUTAGE_FAILURE
+    )
+    held_jobs.start()
+    request.config.stash[_OUTAGE_RUN] = OutageRun(rest.trigger(OUTAGE_DAG, prefix="outage"), held_jobs)
     try:
         yield running
     finally:
+        held_jobs.stop()
         quiet_jobs.stop()
         running.stop()
         record("deployment_session_seconds", round(time.monotonic() - began, 1))
@@ -149,6 +172,32 @@ def deployment(
 @pytest.fixture(scope="package")
 def rest(deployment: stack.Deployment) -> AirflowRest:
     return AirflowRest(deployment.url, stack.USERNAME, stack.PASSWORD)
+
+
+@pytest.fixture(scope="package")
+def outage_run(deployment: stack.Deployment, rest: AirflowRest, request: pytest.FixtureRequest) -> OutageRun:
+    """The run of :data:`OUTAGE_DAG` (triggered as soon as the deployment was up), once every task
+    is deferred on a RUNNING job."""
+    run: OutageRun = request.config.stash[_OUTAGE_RUN]
+    rest.wait(
+        "every outage task deferred on a RUNNING job",
+        lambda: _deferred_on_running_jobs(rest, run.run_id, OUTAGE_TASKS + KILL_TASKS),
+        timeout=600,
+    )
+    return run
+
+
+def _deferred_on_running_jobs(rest: AirflowRest, run_id: str, task_ids: list[str]) -> bool:
+    tis = rest.task_instances(OUTAGE_DAG, run_id)
+    ended = {t: tis[t]["state"] for t in task_ids if t in tis and tis[t]["state"] in ENDED_STATES}
+    assert not ended, f"tasks ended before their jobs: {ended}\n{rest.failure_report(OUTAGE_DAG, run_id)}"
+    if any(tis.get(t, {}).get("state") != "deferred" for t in task_ids):
+        time.sleep(2)
+        return False
+    return all(
+        [phase_of("spark", job) for job in jobs_of_run("spark", OUTAGE_DAG, t, run_id)] == ["RUNNING"]
+        for t in task_ids
+    )
 
 
 @pytest.fixture(scope="package")

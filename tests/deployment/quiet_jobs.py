@@ -15,11 +15,15 @@ import datetime
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from moka_provider.engines.resources import SPARK_APPLICATION
-from moka_provider.jobs.identity import label_value
+from moka_provider.jobs.identity import LABEL_PREFIX, label_value
+
+#: The annotation naming a job's task (``JobIdentity.annotations``).
+TASK_ID_ANNOTATION = LABEL_PREFIX + "task-id"
 
 
 def _now() -> str:
@@ -116,3 +120,24 @@ def _api_away(error: Exception) -> bool:
     if isinstance(error, ApiException):
         return error.status in (0, 429, 500, 502, 503, 504)
     return isinstance(error, HTTPError | OSError)
+
+
+class HeldSparkJobs(QuietSparkJobs):
+    """Holds the ``expected`` jobs of ``dag_id`` RUNNING until their task is released, then ends
+    each as its task id says (``..._failed``: FAILED with ``failure``, else COMPLETED)."""
+
+    def __init__(self, admin_kubeconfig: Path, namespace: str, dag_id: str, expected: int, failure: str):
+        super().__init__(admin_kubeconfig, namespace, dag_id, expected, 1800)
+        self.failure = failure
+        self.released: set[str] = set()
+
+    def release(self, task_ids: Iterable[str]) -> None:
+        self.released.update(task_ids)
+
+    def final_state(self, job: dict[str, Any], running_for: float) -> dict[str, str] | None:
+        task_id = (job["metadata"].get("annotations") or {}).get(TASK_ID_ANNOTATION, "")
+        if task_id not in self.released:
+            return None
+        if task_id.endswith("_failed"):
+            return {"state": "FAILED", "errorMessage": self.failure}
+        return {"state": "COMPLETED"}

@@ -1,111 +1,53 @@
 """Deferred tasks outlive what happens around them: an outage of the API server, a killed triggerer.
 
-One run of ``moka_deploy_outage`` defers 23 Spark tasks in the deployment's triggerer, each waiting
-on its own SparkApplication whose statuses this module writes (:class:`HeldSparkJobs`: SUBMITTED,
-RUNNING, then held until the test releases the job). With all of them deferred and RUNNING:
+The run of ``moka_deploy_outage`` is triggered with the deployment (``conftest.py``): its 23 Spark
+tasks defer in the deployment's triggerer while the other tests run, each waiting on its own
+SparkApplication whose statuses :class:`~tests.deployment.quiet_jobs.HeldSparkJobs` writes
+(SUBMITTED, RUNNING, then held until a test releases the job). These tests run last in the package:
 
-1. the `moka local` kube-apiserver is stopped for :data:`OUTAGE_SECONDS` and started again (same
+1. the `moka local` kube-apiserver is stopped for :data:`OUTAGE_SECONDS`; meanwhile the triggerer
+   (and its trigger runner subprocess) is killed with SIGKILL and another one started, which takes
+   the triggers over while the API server is still away. The API server is started again (same
    etcd, certificates and port), then the 20 ``outage_*`` jobs end, some COMPLETED and some FAILED:
    each task ends as its job did, on its first try, having logged that it kept waiting;
-2. then the triggerer (and its trigger runner subprocess) is killed with SIGKILL and another one
-   started: it takes over the 3 ``triggerer_kill_*`` triggers still waiting, whose jobs then
-   complete: the tasks succeed on their first try.
+2. the 3 ``triggerer_kill_*`` jobs then complete: their tasks, whose triggers ran in the killed
+   triggerer and then in its successor, succeed on their first try.
 
-Each task has exactly one job: nothing was submitted twice. One run serves both, in sequence, so
-the 23 tasks are deferred once; these tests run last in the package (``conftest.py``).
+Each task has exactly one job: nothing was submitted twice.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from moka_provider.local import control_plane
 from tests.deployment import stack
-from tests.deployment.conftest import TASK_ID_ANNOTATION, jobs_of_run, phase_of, record
+from tests.deployment.conftest import (
+    ENDED_STATES,
+    OUTAGE_DAG,
+    OUTAGE_FAILURE,
+    OutageRun,
+    jobs_of_run,
+    phase_of,
+    record,
+)
 from tests.deployment.dags.moka_deployment_outage import KILL_TASKS, OUTAGE_TASKS
-from tests.deployment.quiet_jobs import QuietSparkJobs
 from tests.deployment.rest import AirflowRest
 
 pytestmark = pytest.mark.integration
 
-OUTAGE_DAG = "moka_deploy_outage"
 OUTAGE_SECONDS = 180
 #: What the trigger logs while it cannot look at its job (``OutageWait.message``).
 KEPT_WAITING = "the job is not affected"
-#: The ``errorMessage`` of the jobs made to fail, which their task's failure must quote.
-FAILURE = "driver container exited with code 3 (written by the outage test)"
-ENDED = {"success", "failed", "upstream_failed"}
-
-
-class HeldSparkJobs(QuietSparkJobs):
-    """Holds the run's jobs RUNNING until their task is released, then ends each as its task id
-    says (``..._failed``: FAILED, else COMPLETED)."""
-
-    def __init__(self, admin_kubeconfig: Path, namespace: str) -> None:
-        super().__init__(admin_kubeconfig, namespace, OUTAGE_DAG, len(OUTAGE_TASKS + KILL_TASKS), 1800)
-        self.released: set[str] = set()
-
-    def release(self, task_ids: Iterable[str]) -> None:
-        self.released.update(task_ids)
-
-    def final_state(self, job: dict[str, Any], running_for: float) -> dict[str, str] | None:
-        task_id = (job["metadata"].get("annotations") or {}).get(TASK_ID_ANNOTATION, "")
-        if task_id not in self.released:
-            return None
-        if task_id.endswith("_failed"):
-            return {"state": "FAILED", "errorMessage": FAILURE}
-        return {"state": "COMPLETED"}
-
-
-@dataclass(frozen=True)
-class OutageRun:
-    run_id: str
-    jobs: HeldSparkJobs
-
-
-@pytest.fixture(scope="module")
-def outage_run(deployment: stack.Deployment, rest: AirflowRest, moka_local: Any) -> Iterator[OutageRun]:
-    """The run, once every task is deferred on a RUNNING job."""
-    paths, state = moka_local
-    jobs = HeldSparkJobs(paths.admin_kubeconfig, state.namespace)
-    jobs.start()
-    began = time.monotonic()
-    run_id = rest.trigger(OUTAGE_DAG, prefix="outage")
-    try:
-        rest.wait(
-            "every task deferred on a RUNNING job",
-            lambda: _deferred_on_running_jobs(rest, run_id, OUTAGE_TASKS + KILL_TASKS),
-            timeout=600,
-        )
-        record("outage_all_deferred_seconds", round(time.monotonic() - began, 1))
-        yield OutageRun(run_id, jobs)
-    finally:
-        jobs.stop()
-
-
-def _deferred_on_running_jobs(rest: AirflowRest, run_id: str, task_ids: list[str]) -> bool:
-    tis = rest.task_instances(OUTAGE_DAG, run_id)
-    gone = {t: tis[t]["state"] for t in task_ids if t in tis and tis[t]["state"] in ENDED}
-    assert not gone, f"tasks ended before their jobs: {gone}\n{rest.failure_report(OUTAGE_DAG, run_id)}"
-    if any(tis.get(t, {}).get("state") != "deferred" for t in task_ids):
-        time.sleep(2)
-        return False
-    return all(
-        [phase_of("spark", job) for job in jobs_of_run("spark", OUTAGE_DAG, t, run_id)] == ["RUNNING"]
-        for t in task_ids
-    )
 
 
 def _wait_until_ended(rest: AirflowRest, run_id: str, task_ids: list[str]) -> dict[str, dict[str, Any]]:
     def ended() -> dict[str, dict[str, Any]] | None:
         tis = rest.task_instances(OUTAGE_DAG, run_id)
-        if all(tis[t]["state"] in ENDED for t in task_ids):
+        if all(tis[t]["state"] in ENDED_STATES for t in task_ids):
             return tis
         time.sleep(2)
         return None
@@ -120,15 +62,17 @@ def _one_job_problems(task_id: str, run_id: str, phase: str) -> list[str]:
 
 
 def test_passing_api_trouble_never_fails_a_deferred_task(
-    moka_local: Any, rest: AirflowRest, outage_run: OutageRun
+    moka_local: Any, deployment: stack.Deployment, rest: AirflowRest, outage_run: OutageRun
 ) -> None:
     paths, state = moka_local
     run_id = outage_run.run_id
     control_plane.stop_apiserver(paths)
-    time.sleep(OUTAGE_SECONDS)
+    stopped = time.monotonic()
+    _replace_the_triggerer(deployment, rest, outage_run)
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
     # A restarted API server serves requests (about a second, more under load) before its RBAC
     # caches are in, denying them with 403 meanwhile: part of the outage for the connection's
-    # least-privilege identity (kubernetes/kubernetes#121635).
+    # least-privilege identity (``retrying.SETTLING_SECONDS``).
     control_plane.start_apiserver(paths, state)
     back = time.monotonic()
     tis = rest.task_instances(OUTAGE_DAG, run_id)
@@ -156,7 +100,7 @@ def test_passing_api_trouble_never_fails_a_deferred_task(
         text = rest.log(OUTAGE_DAG, run_id, task_id, 1)
         if KEPT_WAITING not in text:
             problems.append(f"{task_id}: the trigger did not log that it kept waiting\n{text[-2000:]}")
-        if expected == "failed" and FAILURE not in text:
+        if expected == "failed" and OUTAGE_FAILURE not in text:
             problems.append(f"{task_id}: the failure does not quote the job's\n{text[-2000:]}")
         problems += _one_job_problems(task_id, run_id, "FAILED" if expected == "failed" else "SUCCEEDED")
     assert problems == [], "\n".join(problems)
@@ -164,12 +108,10 @@ def test_passing_api_trouble_never_fails_a_deferred_task(
     assert set(states.values()) == {"deferred"}, states  # still waiting through it all
 
 
-def test_a_killed_triggerer_s_tasks_resume_in_the_next_one_with_no_second_job(
-    deployment: stack.Deployment, rest: AirflowRest, outage_run: OutageRun
-) -> None:
+def _replace_the_triggerer(deployment: stack.Deployment, rest: AirflowRest, outage_run: OutageRun) -> None:
+    """Kill the triggerer mid-wait (SIGKILL) and start another, which takes the triggers over."""
     run_id = outage_run.run_id
     tis = rest.task_instances(OUTAGE_DAG, run_id)
-    assert {tis[t]["state"] for t in KILL_TASKS} == {"deferred"}
     [killed] = {tis[t]["triggerer_job"]["id"] for t in KILL_TASKS}
     deployment.kill("triggerer")
     killed_at = time.monotonic()
@@ -184,9 +126,18 @@ def test_a_killed_triggerer_s_tasks_resume_in_the_next_one_with_no_second_job(
             return None
         return ids
 
-    [successor] = rest.wait("another triggerer to take the triggers over", taken_over, timeout=300)
+    [successor] = rest.wait("another triggerer to take the triggers over", taken_over, timeout=150)
     record("outage_triggerer_takeover_seconds", round(time.monotonic() - killed_at, 1))
     assert rest.triggerer_job_ids() == {successor}
+    outage_run.triggerers.update(killed=killed, successor=successor)
+
+
+def test_a_killed_triggerer_s_tasks_resume_in_the_next_one_with_no_second_job(
+    rest: AirflowRest, outage_run: OutageRun
+) -> None:
+    run_id = outage_run.run_id
+    assert outage_run.triggerers, "the outage test did not get to replace the triggerer"
+    killed, successor = outage_run.triggerers["killed"], outage_run.triggerers["successor"]
     outage_run.jobs.release(KILL_TASKS)
 
     tis = _wait_until_ended(rest, run_id, KILL_TASKS)

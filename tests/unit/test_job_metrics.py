@@ -38,3 +38,35 @@ def test_timers(monkeypatch: pytest.MonkeyPatch, first_phase: Phase, expected: i
             datetime.timedelta(seconds=30),
             {"engine": "spark"},
         )
+
+
+@pytest.mark.parametrize(("first_phase", "timers"), [(Phase.PENDING, 2), (Phase.RUNNING, 1)])
+def test_the_phase_first_seen_survives_the_deferral(
+    monkeypatch: pytest.MonkeyPatch, first_phase: Phase, timers: int
+) -> None:
+    """A deferred task that adopted a running job reports no submit -> running time."""
+    from airflow.providers.common.compat.sdk import Stats
+    from airflow.sdk.exceptions import TaskDeferred
+
+    timings: list[str] = []
+    monkeypatch.setattr(Stats, "timing", lambda name, value, tags=None: timings.append(name))
+    running = {
+        "metadata": {"name": "j", "namespace": "m", "uid": "u", "creationTimestamp": CREATED.isoformat()},
+        "status": {"applicationState": {"state": "RUNNING" if first_phase is Phase.RUNNING else "SUBMITTED"}},
+    }
+
+    def submit_job(self: MokaSparkOperator, context: Any) -> str:
+        self._job, self._first_phase = running, first_phase  # as submit_or_adopt leaves them
+        return "m/j"
+
+    monkeypatch.setattr(MokaSparkOperator, "submit_job", submit_job)
+    monkeypatch.setattr(MokaSparkOperator, "_conclude", lambda self, context, done: self._emit_timings(done))
+    operator = MokaSparkOperator(task_id="t", application="local:///app.py", deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute({})
+
+    resumed = MokaSparkOperator(task_id="t", application="local:///app.py", deferrable=True)
+    resumed.execute_complete({}, outcome().to_event(), **(deferred.value.kwargs or {}))
+
+    assert len(timings) == timers
+    assert timings[-1] == "moka.job.running_to_done"

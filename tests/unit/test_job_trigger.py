@@ -537,3 +537,16 @@ async def test_a_job_without_the_providers_label_is_followed_through_an_unfilter
     assert payload["verdict"] == "succeeded"
     assert hook.lists == ["moka.dev/job-key", None]
     assert len(hook.gets) == 1  # not in the narrowed list: looked up, found without the label
+
+
+async def test_a_start_deadline_is_not_judged_on_a_job_not_seen_yet(monkeypatch: pytest.MonkeyPatch):
+    """A trigger restarted (a new triggerer) while the API server is away cannot tell whether its
+    job started: it waits to see it rather than fail it for a start it may well have made."""
+    hook = FakeAsyncHook(
+        spark_job("RUNNING", version="5"), [WatchEvent("MODIFIED", spark_job("COMPLETED", version="6"))]
+    )
+    hook.outage = 6  # the first lists and gets fail
+
+    payload = await first_event(trigger(start_by=time.time() - 60), hook, monkeypatch)
+
+    assert payload["verdict"] == "succeeded"
