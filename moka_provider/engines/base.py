@@ -80,7 +80,7 @@ class EngineAdapter(ABC):
     #: Suffixes the engine's operator appends to the job's name for objects it creates (pods,
     #: services); the name plus the longest must stay a 63-character DNS label.
     name_suffixes: ClassVar[tuple[str, ...]] = ()
-    #: Extra-link buttons of this engine beyond the shared ones (``moka_ui``, ``log_archive``).
+    #: Extra-link buttons of this engine beyond the shared ones (``moka_ui``, ``job_log``).
     link_buttons: ClassVar[tuple[str, ...]] = ()
 
     @property

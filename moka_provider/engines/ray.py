@@ -3,7 +3,7 @@
 KubeRay reports the RayJob's own progress in ``status.jobDeploymentStatus`` and the Ray job's, as
 the cluster's dashboard tells it, in ``status.jobStatus``; a failure has a ``reason``
 (``SubmissionFailed``, ``DeadlineExceeded``, ``AppFailed``, ``ValidationFailed``...) and a
-``message``. Phases (DESIGN.md section 3):
+``message``. Phases (docs/design.md section 3):
 
 ======================================================  ==========================================
 ``jobDeploymentStatus``                                 phase

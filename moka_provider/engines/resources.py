@@ -13,6 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from moka_provider.exceptions import MokaError
+
 
 @dataclass(frozen=True)
 class CustomResource:
@@ -22,6 +24,8 @@ class CustomResource:
     group: str
     version: str
     plural: str
+    #: The operator that serves it (installs its CRD), for messages.
+    operator: str = ""
 
     @property
     def api_version(self) -> str:
@@ -41,15 +45,21 @@ class CustomResource:
         return _load_crd(self.crd_name)
 
 
-SPARK_APPLICATION = CustomResource("SparkApplication", "sparkoperator.k8s.io", "v1beta2", "sparkapplications")
-FLINK_DEPLOYMENT = CustomResource("FlinkDeployment", "flink.apache.org", "v1beta1", "flinkdeployments")
-FLINK_SESSION_JOB = CustomResource("FlinkSessionJob", "flink.apache.org", "v1beta1", "flinksessionjobs")
-RAY_JOB = CustomResource("RayJob", "ray.io", "v1", "rayjobs")
+SPARK_APPLICATION = CustomResource(
+    "SparkApplication", "sparkoperator.k8s.io", "v1beta2", "sparkapplications", "the Kubeflow spark-operator"
+)
+FLINK_DEPLOYMENT = CustomResource(
+    "FlinkDeployment", "flink.apache.org", "v1beta1", "flinkdeployments", "the flink-kubernetes-operator"
+)
+FLINK_SESSION_JOB = CustomResource(
+    "FlinkSessionJob", "flink.apache.org", "v1beta1", "flinksessionjobs", "the flink-kubernetes-operator"
+)
+RAY_JOB = CustomResource("RayJob", "ray.io", "v1", "rayjobs", "KubeRay")
 
 ALL_RESOURCES: tuple[CustomResource, ...] = (SPARK_APPLICATION, FLINK_DEPLOYMENT, FLINK_SESSION_JOB, RAY_JOB)
 
 
-class UnknownResourceError(ValueError):
+class UnknownResourceError(MokaError, ValueError):
     """A manifest names an apiVersion/kind that Moka does not run."""
 
 

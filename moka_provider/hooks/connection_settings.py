@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from moka_provider.exceptions import MokaError
+
 ENGINES = ("spark", "flink", "ray")
 ARCHITECTURES = ("amd64", "arm64")
 
@@ -37,7 +39,7 @@ LINK_PLACEHOLDERS = frozenset(
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-class ConnectionSettingsError(ValueError):
+class ConnectionSettingsError(MokaError, ValueError):
     """A ``moka`` connection field holds a value Moka cannot use."""
 
     def __init__(self, field_name: str, problem: str) -> None:

@@ -1,8 +1,9 @@
 """MokaAsyncHook: the asyncio twin of :class:`~moka_provider.hooks.moka.MokaHook`, for triggers.
 
 Same operations, same requests (built by :mod:`~moka_provider.hooks.api_calls`), same retry
-policy and error translation; only the I/O is ``kubernetes_asyncio`` through the cncf.kubernetes
-provider's ``AsyncKubernetesHook``, which refreshes exec-based (EKS) tokens on every use.
+policy and error translation; only the I/O is ``kubernetes_asyncio``, through clients the
+cncf.kubernetes provider's ``AsyncKubernetesHook`` builds, shared by every hook of the event loop
+(:mod:`~moka_provider.hooks.client_pool`: credentials loaded anew every 5 minutes and after a 401).
 """
 
 from __future__ import annotations

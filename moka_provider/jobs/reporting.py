@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from moka_provider.engines.base import EngineAdapter
+from moka_provider.exceptions import MokaJobFailed
 
 if TYPE_CHECKING:
     from moka_provider.jobs.logs import LogFollower
@@ -61,6 +62,18 @@ class JobReporter:
             return ""
         quoted = "\n".join(f"  | {line}" for line in lines)
         return f"\nlast {len(lines)} lines of the log ({source}):\n{quoted}"
+
+    def failed(self, outcome: Outcome, message: str, tail: str) -> MokaJobFailed:
+        """The error a task raises for a job that ended badly: ``message`` (ending with the log's
+        ``tail``), with the verdict, state and the job's own message as fields."""
+        status = outcome.status
+        return MokaJobFailed(
+            message,
+            verdict=outcome.verdict.value,
+            state=status.state,
+            job_message=status.message,
+            log_tail=tail,
+        )
 
     def failure(self, outcome: Outcome, tail: str) -> str:
         status = outcome.status

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter
+from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.jobs.identity import JOB_KEY_LABEL, JobIdentity, attempt_of
 
@@ -43,6 +44,36 @@ def submit_or_adopt(
     log: Callable[[str], None],
 ) -> Submission:
     """Adopt the task instance's running job, or create the next attempt of ``manifest``."""
+    try:
+        return _submit_or_adopt(hook, adapter, manifest, identity, namespace, base_name, log)
+    except MokaApiError as error:
+        if error.not_found and error.hint is None:
+            raise replace(error, hint=_missing_hint(error, adapter.resource, namespace)) from None
+        raise
+
+
+def _missing_hint(error: MokaApiError, resource: CustomResource, namespace: str) -> str:
+    """What a 404 on listing or creating jobs means: no such namespace, or no such CRD."""
+    if 'namespaces "' in error.message:
+        return (
+            f"namespace {namespace!r} does not exist on the cluster: create it, or set another in the "
+            "moka connection or the operator's namespace="
+        )
+    return (
+        f"the cluster does not serve {resource.kind} {resource.api_version}: its CRD "
+        f"{resource.crd_name} is not installed ({resource.operator} installs it)"
+    )
+
+
+def _submit_or_adopt(
+    hook: Any,
+    adapter: EngineAdapter,
+    manifest: Mapping[str, Any],
+    identity: JobIdentity,
+    namespace: str,
+    base_name: str | None,
+    log: Callable[[str], None],
+) -> Submission:
     resource = adapter.resource
     jobs = sorted(hook.list(resource, namespace, label_selector=identity.selector), key=attempt_of)
     for job in reversed(jobs):

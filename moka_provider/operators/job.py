@@ -378,8 +378,6 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
     def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
         """Links, log, metrics and the XCom result of an ended wait; raises unless it succeeded."""
-        from airflow.sdk.exceptions import AirflowException
-
         from moka_provider.jobs.tracking import Verdict
 
         reporter = self._reporter
@@ -400,17 +398,19 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             else:
                 problem = f"kept reporting an error for error_grace={self.error_grace:g}s"
             detail = f": {status.message}" if outcome.verdict is Verdict.UNHEALTHY and status.message else ""
-            raise AirflowException(
-                f"{what} {problem} (state {status.state or 'none'}){detail}; deleted it{tail}"
+            raise reporter.failed(
+                outcome, f"{what} {problem} (state {status.state or 'none'}){detail}; deleted it{tail}", tail
             )
         if outcome.verdict is Verdict.DELETED:
-            raise AirflowException(
+            raise reporter.failed(
+                outcome,
                 f"{what} was deleted before it was seen to end, and its operator recorded no end "
-                f"(last state {status.state or 'none'}){tail}"
+                f"(last state {status.state or 'none'}){tail}",
+                tail,
             )
         self._emit_timings(outcome)
         if outcome.verdict is Verdict.FAILED:
-            raise AirflowException(reporter.failure(outcome, tail))
+            raise reporter.failed(outcome, reporter.failure(outcome, tail), tail)
         self.log.info("%s %s", what, status.state)
         if self.delete_after_success:
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)

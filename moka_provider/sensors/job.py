@@ -3,7 +3,8 @@
 The job is found by name or by labels (the newest match), and judged by the same engine adapters
 and outcome rules as the operators' own jobs; its links and log reach the task the same way. The
 sensor never deletes the job: it is not the sensor's. Deferrable: it waits in the triggerer with
-:class:`~moka_provider.triggers.job.MokaJobTrigger` (one watch per job), and while no job matches
+:class:`~moka_provider.triggers.job.MokaJobTrigger` (through the triggerer's shared watch of the
+job's kind in its namespace), and while no job matches
 yet, it looks again every ``poke_interval`` without holding a worker slot.
 """
 
@@ -231,7 +232,6 @@ class MokaJobSensor(BaseSensorOperator):
 
     def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
         from airflow.providers.common.compat.sdk import AirflowSensorTimeout
-        from airflow.sdk.exceptions import AirflowException
 
         from moka_provider.jobs.tracking import Verdict
 
@@ -246,15 +246,19 @@ class MokaJobSensor(BaseSensorOperator):
         tail = reporter.log_tail(outcome.job)
         reporter.persist_links(context["ti"], self, outcome.job)  # with the log pod found
         if outcome.verdict is Verdict.UNHEALTHY:
-            raise AirflowException(
+            raise reporter.failed(
+                outcome,
                 f"{what} kept reporting an error for error_grace={self.error_grace:g}s ({state}): "
-                f"{outcome.status.message or 'no message'}{tail}"
+                f"{outcome.status.message or 'no message'}{tail}",
+                tail,
             )
         if outcome.verdict is Verdict.DELETED:
-            raise AirflowException(
+            raise reporter.failed(
+                outcome,
                 f"{what} was deleted before it was seen to end, and its operator recorded no end "
-                f"(last state {state}){tail}"
+                f"(last state {state}){tail}",
+                tail,
             )
         if outcome.verdict is Verdict.FAILED:
-            raise AirflowException(reporter.failure(outcome, tail))
+            raise reporter.failed(outcome, reporter.failure(outcome, tail), tail)
         return reporter.result(outcome)

@@ -33,7 +33,7 @@ def original_crd(shared_dir: Path) -> Callable[[CustomResource], OriginalCrd]:
 
     def original(resource: CustomResource) -> OriginalCrd:
         (path,) = sorted((shared_dir / "crds").glob(f"*{resource.plural}*.y*ml"))
-        return OriginalCrd(resource.kind, resource.group, resource.version, resource.plural, str(path))
+        return OriginalCrd(resource.kind, resource.group, resource.version, resource.plural, path=str(path))
 
     return original
 

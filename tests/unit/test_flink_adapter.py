@@ -1,4 +1,4 @@
-"""FlinkAdapter / FlinkSessionJobAdapter: phases (DESIGN.md section 3), errors, log pods, links, results."""
+"""FlinkAdapter / FlinkSessionJobAdapter: phases (docs/design.md section 3), errors, log pods, links, results."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ DEPLOYMENT = FlinkAdapter()
 SESSION_JOB = FlinkSessionJobAdapter()
 BOTH = pytest.mark.parametrize("adapter", [DEPLOYMENT, SESSION_JOB], ids=["deployment", "session-job"])
 
-#: Every ``jobStatus.state`` of the CRD and its phase: DESIGN.md section 3's table.
+#: Every ``jobStatus.state`` of the CRD and its phase: docs/design.md section 3's table.
 JOB_STATE_PHASES = {
     "FINISHED": Phase.SUCCEEDED,
     "FAILED": Phase.FAILED,

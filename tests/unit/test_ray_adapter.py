@@ -1,4 +1,4 @@
-"""RayAdapter: phases of a RayJob (DESIGN.md section 3), its submitter pod, links and results."""
+"""RayAdapter: phases of a RayJob (docs/design.md section 3), its submitter pod, links and results."""
 
 from __future__ import annotations
 

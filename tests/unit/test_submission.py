@@ -297,3 +297,37 @@ def test_with_identity_on_a_manifest_without_metadata():
 
     assert body["metadata"]["name"] == IDENTITY.job_name(ADAPTER.max_name_length)
     assert body["metadata"]["labels"] == IDENTITY.labels(1)
+
+
+# --- what a 404 means -------------------------------------------------------------------------------
+
+
+def test_a_404_on_listing_says_which_crd_the_cluster_lacks():
+    class NoCrd(FakeHook):
+        def list(self, resource: CustomResource, namespace: str, *, label_selector: str) -> list[dict]:
+            raise MokaApiError(
+                f"list {resource.kind} in {namespace}",
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            )
+
+    with pytest.raises(MokaApiError) as raised:
+        submit(NoCrd())
+
+    assert raised.value.status == 404
+    assert "sparkapplications.sparkoperator.k8s.io is not installed" in str(raised.value)
+    assert "spark-operator installs it" in str(raised.value)
+
+
+def test_a_404_on_create_in_a_missing_namespace_says_so():
+    hook = FakeHook()
+    hook.create_error = MokaApiError(
+        "create SparkApplication moka/x", 404, "NotFound", 'namespaces "moka" not found'
+    )
+
+    with pytest.raises(MokaApiError) as raised:
+        submit(hook)
+
+    assert "namespace 'moka' does not exist on the cluster" in str(raised.value)
+    assert "CRD" not in str(raised.value)

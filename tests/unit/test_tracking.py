@@ -17,7 +17,7 @@ ADAPTER = SparkAdapter()
 CREATED = "2024-03-01T12:00:00Z"
 CREATED_EPOCH = datetime.datetime(2024, 3, 1, 12, tzinfo=datetime.UTC).timestamp()
 
-# DESIGN.md section 3: SparkApplication states that are NOT terminal.
+# docs/design.md section 3: SparkApplication states that are NOT terminal.
 NOT_TERMINAL = [
     "",
     "SUBMITTED",

@@ -1,6 +1,6 @@
 """The local FlinkDeployment and FlinkSessionJob controllers: the Flink operator's states, run with PyFlink.
 
-Status fields follow the flink-kubernetes-operator (DESIGN.md section 3): ``lifecycleState``
+Status fields follow the flink-kubernetes-operator (docs/design.md section 3): ``lifecycleState``
 ``CREATED -> DEPLOYED -> STABLE`` (or ``FAILED``), ``jobManagerDeploymentStatus`` ``DEPLOYING ->
 DEPLOYED_NOT_READY -> READY``, ``jobStatus`` (``jobId``, ``jobName``, ``state`` ``CREATED -> RUNNING
 -> FINISHED | FAILED``, ``startTime``/``updateTime`` as epoch-millis strings) and ``error``, a JSON

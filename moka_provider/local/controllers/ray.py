@@ -1,6 +1,6 @@
 """The local RayJob controller: KubeRay's RayJob state machine, run on a local Ray head.
 
-States and status fields follow KubeRay (DESIGN.md section 3): ``jobDeploymentStatus`` goes
+States and status fields follow KubeRay (docs/design.md section 3): ``jobDeploymentStatus`` goes
 ``"" -> Initializing -> Running -> Complete | Failed``, and ``jobStatus`` mirrors the Ray job as the
 head's dashboard reports it (``PENDING -> RUNNING -> SUCCEEDED | FAILED | STOPPED``). A failed
 attempt with ``backoffLimit`` left turns ``Retrying`` (``failed`` counts attempts): its pods go,

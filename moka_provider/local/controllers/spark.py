@@ -1,6 +1,6 @@
 """The local SparkApplication controller: the spark-operator's state machine, run with pyspark.
 
-States and status fields follow the kubeflow spark-operator (DESIGN.md section 3):
+States and status fields follow the kubeflow spark-operator (docs/design.md section 3):
 ``"" -> SUBMITTED -> RUNNING -> COMPLETED | FAILED``, with ``SUBMISSION_FAILED`` and, under
 ``restartPolicy: OnFailure``, ``FAILING -> PENDING_RERUN -> SUBMITTED`` for each retry. The driver
 pod is created with the operator's labels and runs ``spark-submit --master local[N]`` from the
