@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter
@@ -44,38 +44,13 @@ def submit_or_adopt(
     log: Callable[[str], None],
 ) -> Submission:
     """Adopt the task instance's running job, or create the next attempt of ``manifest``."""
-    try:
-        return _submit_or_adopt(hook, adapter, manifest, identity, namespace, base_name, log)
-    except MokaApiError as error:
-        if error.not_found and error.hint is None:
-            raise replace(error, hint=_missing_hint(error, adapter.resource, namespace)) from None
-        raise
-
-
-def _missing_hint(error: MokaApiError, resource: CustomResource, namespace: str) -> str:
-    """What a 404 on listing or creating jobs means: no such namespace, or no such CRD."""
-    if 'namespaces "' in error.message:
-        return (
-            f"namespace {namespace!r} does not exist on the cluster: create it, or set another in the "
-            "moka connection or the operator's namespace="
-        )
-    return (
-        f"the cluster does not serve {resource.kind} {resource.api_version}: its CRD "
-        f"{resource.crd_name} is not installed ({resource.operator} installs it)"
-    )
-
-
-def _submit_or_adopt(
-    hook: Any,
-    adapter: EngineAdapter,
-    manifest: Mapping[str, Any],
-    identity: JobIdentity,
-    namespace: str,
-    base_name: str | None,
-    log: Callable[[str], None],
-) -> Submission:
     resource = adapter.resource
-    jobs = sorted(hook.list(resource, namespace, label_selector=identity.selector), key=attempt_of)
+    try:
+        listed = hook.list(resource, namespace, label_selector=identity.selector)
+    except MokaApiError as error:
+        _explain(error, resource, namespace)
+        raise
+    jobs = sorted(listed, key=attempt_of)
     for job in reversed(jobs):
         if _alive(job) and not adapter.status(job).phase.terminal:
             log(f"adopting {resource.describe(namespace, job['metadata']['name'])}, still running")
@@ -87,6 +62,7 @@ def _submit_or_adopt(
         created = hook.create(resource, body, namespace)
     except MokaApiError as error:
         if not error.already_exists:
+            _explain(error, resource, namespace)
             raise
         current = hook.get(resource, name, namespace)
         labels = current.get("metadata", {}).get("labels") or {}
@@ -122,3 +98,20 @@ def with_identity(
 
 def _alive(job: Mapping[str, Any]) -> bool:
     return not (job.get("metadata") or {}).get("deletionTimestamp")
+
+
+def _explain(error: MokaApiError, resource: CustomResource, namespace: str) -> None:
+    """Add to a 404 on listing or creating jobs what it means: no such namespace, or no such CRD
+    on the cluster."""
+    if not error.not_found or error.hint is not None:
+        return
+    if 'namespaces "' in error.message:
+        error.hint = (
+            f"namespace {namespace!r} does not exist on the cluster: create it, or set another in the "
+            "moka connection or the operator's namespace="
+        )
+    else:
+        error.hint = (
+            f"the cluster does not serve {resource.kind} {resource.api_version}: its CRD "
+            f"{resource.crd_name} is not installed ({resource.operator} installs it)"
+        )
