@@ -50,7 +50,6 @@ class ClientPool:
         self._clients: dict[int, _PooledClient] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         self._keeper: asyncio.Task[None] | None = None
-        self.created = 0  # clients made so far (a figure for benchmarks and tests)
 
     @asynccontextmanager
     async def client(
@@ -90,7 +89,6 @@ class ClientPool:
             closer = AsyncExitStack()
             client = await closer.enter_async_context(open_client())
             pooled = _PooledClient(await wrap(client), closer)
-            self.created += 1
             if current is not None:
                 current.retired = True
                 if current.users == 0:

@@ -112,10 +112,6 @@ class SharedWatch:
         selector = f" ({self.session.label_selector})" if self.session.label_selector else ""
         return f"{self.session.resource.kind} in {self.session.namespace}{selector}"
 
-    @property
-    def subscribers(self) -> int:
-        return sum(len(subscriptions) for subscriptions in self._subscribers.values())
-
     def subscribe(self, name: str, uid: str) -> Subscription:
         subscription = Subscription(self, name, uid)
         self._subscribers.setdefault(uid, set()).add(subscription)

@@ -102,10 +102,6 @@ class WatchSession:
         """The object ``name`` as last seen (listed or watched); ``None`` if not seen or deleted."""
         return self._known.get(name)
 
-    def __len__(self) -> int:
-        """How many objects the session knows."""
-        return len(self._known)
-
     @property
     def needs_list(self) -> bool:
         """True until a resourceVersion to watch from is known."""
