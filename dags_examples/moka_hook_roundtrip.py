@@ -28,8 +28,8 @@ def moka_hook_roundtrip() -> None:
     def submit() -> dict[str, str]:
         import yaml
 
-        from moka_provider.engines.resources import resource_for
         from moka_provider.hooks.moka import MokaHook
+        from moka_provider.resources import resource_for
 
         context = get_current_context()
         manifest = yaml.safe_load(Path(context["params"]["manifest"]).read_text())
@@ -49,8 +49,8 @@ def moka_hook_roundtrip() -> None:
 
     @task
     def show(job: dict[str, str]) -> str:
-        from moka_provider.engines.resources import resource_for
         from moka_provider.hooks.moka import MokaHook
+        from moka_provider.resources import resource_for
 
         app = MokaHook().get(resource_for(job), job["name"])
         spec = app["spec"]
@@ -65,8 +65,8 @@ def moka_hook_roundtrip() -> None:
 
     @task(trigger_rule="all_done")
     def clean_up(job: dict[str, str]) -> bool:
-        from moka_provider.engines.resources import resource_for
         from moka_provider.hooks.moka import MokaHook
+        from moka_provider.resources import resource_for
 
         deleted = MokaHook().delete(resource_for(job), job["name"], missing_ok=True)
         print(f"deleted {job['kind']} {job['name']}: {deleted}")

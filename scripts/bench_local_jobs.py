@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.local import control_plane
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.local.paths import StatePaths
+from moka_provider.resources import SPARK_APPLICATION
 
 WORKLOAD = Path(__file__).resolve().parents[1] / "dags_examples" / "workloads" / "pyspark_pi.py"
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moka_provider.engines.resources import ALL_RESOURCES, SPARK_APPLICATION
 from moka_provider.jobs.identity import MANAGED_BY, JobIdentity
 from moka_provider.local.controllers.base import LEFT_ALONE_LABEL
+from moka_provider.resources import ALL_RESOURCES, SPARK_APPLICATION
 
 RUN_LABEL = "bench.moka.dev/run"
 NOWHERE_NODE = "bench-nowhere"  # no kubelet runs it: the pods' statuses are the benchmark's alone

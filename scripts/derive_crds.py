@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from moka_provider.engines.resources import ALL_RESOURCES
+from moka_provider.resources import ALL_RESOURCES
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "moka_provider" / "data" / "crds"

@@ -60,7 +60,24 @@ def moka_local(
     )
     os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
     yield paths, state
-    control_plane.down(paths, log=log.info)
+    try:
+        assert_the_role_refused_nothing(paths, state.namespace)
+    finally:
+        control_plane.down(paths, log=log.info)
+
+
+def assert_the_role_refused_nothing(paths: StatePaths, namespace: str) -> None:
+    """Every operator, sensor, trigger and hook path the session ran did so under the shipped Role:
+    the API server's audit log has no request of Airflow's identity in the jobs namespace that was
+    refused (403). The tests that check refusals do so in other namespaces."""
+    from moka_provider.local.audit import audited_requests
+    from moka_provider.local.bootstrap import AIRFLOW_SERVICE_ACCOUNT
+
+    airflow = f"system:serviceaccount:{namespace}:{AIRFLOW_SERVICE_ACCOUNT}"
+    requests = [request for request in audited_requests(paths.audit_log) if request.user == airflow]
+    refused = [f"{r.verb} {r.uri}" for r in requests if r.status == 403 and r.namespace == namespace]
+    assert requests, f"no request of {airflow} in {paths.audit_log}: is the audit log written?"
+    assert not refused, f"the shipped Role refused {len(refused)} request(s) of Airflow: {refused[:10]}"
 
 
 @pytest.fixture(scope="session")

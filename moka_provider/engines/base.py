@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from moka_provider.engines.resources import CustomResource
+from moka_provider.engines.cost import JobCost
+from moka_provider.resources import CustomResource
 
 #: The metadata :meth:`EngineAdapter.slim` keeps: identity, version, labels and age.
 SLIM_METADATA = (
@@ -112,8 +113,16 @@ class EngineAdapter(ABC):
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         """Engine-specific facts for the task's XCom (application id, executor count, ...)."""
 
-    #: The ``spec`` fields :meth:`status`, :meth:`log_pods`, :meth:`link_params` and :meth:`result`
-    #: read; :meth:`slim` keeps only these.
+    def cost(self, job: Mapping[str, Any]) -> JobCost | None:
+        """What the ended ``job`` reserved: its pods' requests over its run (``engines/cost.py``).
+
+        ``None`` when the job has none of its own (it runs on a shared cluster) or never ran. May
+        raise ValueError for a size its operator would not read either. By default ``None``.
+        """
+        return None
+
+    #: The ``spec`` fields :meth:`status`, :meth:`log_pods`, :meth:`link_params`, :meth:`result` and
+    #: :meth:`cost` read; :meth:`slim` keeps only these.
     spec_fields: ClassVar[tuple[str, ...]] = ()
 
     def slim(self, job: Mapping[str, Any]) -> dict[str, Any]:

@@ -60,7 +60,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, LogPods, Phase
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from moka_provider.engines.cost import JobCost
+from moka_provider.engines.flink_cost import flink_cost
+from moka_provider.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 
 _RUNNING_STATES = frozenset({"RUNNING", "RESTARTING", "FAILING", "CANCELLING"})
 _FAILED_STATES = frozenset({"FAILED", "CANCELED"})
@@ -210,6 +212,8 @@ class FlinkAdapter(_FlinkJobAdapter):
 
     engine = "flink"
     resource = FLINK_DEPLOYMENT
+    # What cost() reads (engines/flink_cost.py).
+    spec_fields = ("job", "jobManager", "taskManager", "flinkConfiguration", "podTemplate")
     # The operator's own objects ("<name>-rest", "<name>-taskmanager-1-1", the JobManager pod's
     # generated suffixes) fit within its 45-character limit on the name.
 
@@ -223,6 +227,9 @@ class FlinkAdapter(_FlinkJobAdapter):
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         jobmanager = (job.get("status") or {}).get("jobManagerDeploymentStatus")
         return {**super().result(job), "jobmanager_status": jobmanager}
+
+    def cost(self, job: Mapping[str, Any]) -> JobCost | None:
+        return flink_cost(job)
 
 
 class FlinkSessionJobAdapter(_FlinkJobAdapter):

@@ -46,7 +46,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from moka_provider.engines.values import (
     ARCH_LABEL,
     YUNIKORN,
@@ -65,9 +64,10 @@ from moka_provider.engines.values import (
     text_map,
 )
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.merge import deep_merge
-from moka_provider.jobs.schema import validate_against_crd
+from moka_provider.merge import deep_merge
+from moka_provider.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
 RUNTIME_MODE = "execution.runtime-mode"
@@ -342,7 +342,7 @@ def _uses_requirements(role: Mapping[str, Any]) -> bool:
 
 
 def _cpu_number(quantity: str) -> int | float:
-    from kubernetes.utils import parse_quantity
+    from kubernetes.utils import parse_quantity  # lazy: the kubernetes package costs ~0.4 s to import
 
     amount = parse_quantity(quantity)
     return int(amount) if amount == int(amount) else float(amount)
@@ -378,7 +378,7 @@ def _deployment_defaults(
             version, source=" (the flink_version of the moka connection)"
         )
     defaults["serviceAccount"] = settings.service_account or DEFAULT_SERVICE_ACCOUNT
-    configured = {key for key, _ in _flat(spec.get("flinkConfiguration"))}
+    configured = {key for key, _ in flat_configuration(spec.get("flinkConfiguration"))}
     for role, prefix in (("jobManager", "jobmanager.memory."), ("taskManager", "taskmanager.memory.")):
         given = spec.get(role)
         sized = isinstance(given, Mapping) and _uses_requirements(given)
@@ -546,7 +546,7 @@ def _run_in_batch_mode(
     configuration = spec.get("flinkConfiguration")
     if configuration is not None and not isinstance(configuration, Mapping):
         raise MokaJobSpecError(final_argument, "spec.flinkConfiguration must be a mapping of Flink options")
-    mode = dict(_flat(configuration)).get(RUNTIME_MODE)
+    mode = dict(flat_configuration(configuration)).get(RUNTIME_MODE)
     if mode is None:
         spec["flinkConfiguration"] = {**(configuration or {}), RUNTIME_MODE: "BATCH"}
         return
@@ -557,7 +557,9 @@ def _run_in_batch_mode(
         ("flink_configuration", flink_configuration),
         ("application_file", template_spec.get("flinkConfiguration")),
     )
-    blamed = next((name for name, layer in layers if RUNTIME_MODE in dict(_flat(layer))), final_argument)
+    blamed = next(
+        (name for name, layer in layers if RUNTIME_MODE in dict(flat_configuration(layer))), final_argument
+    )
     raise MokaJobSpecError(
         blamed,
         f"{RUNTIME_MODE} is {mode!r}: Moka runs Flink batch jobs, in BATCH mode; leave the option out "
@@ -565,12 +567,12 @@ def _run_in_batch_mode(
     )
 
 
-def _flat(configuration: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def flat_configuration(configuration: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """``flinkConfiguration`` as (Flink key, value) pairs, nested YAML keys joined with dots."""
     if not isinstance(configuration, Mapping):
         return
     for key, value in configuration.items():
         if isinstance(value, Mapping):
-            yield from _flat(value, f"{prefix}{key}.")
+            yield from flat_configuration(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value

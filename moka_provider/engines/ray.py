@@ -43,7 +43,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, LogPods, Phase
-from moka_provider.engines.resources import RAY_JOB
+from moka_provider.engines.cost import JobCost
+from moka_provider.engines.ray_cost import ray_cost
+from moka_provider.resources import RAY_JOB
 
 #: KubeRay's submitter container, in the submitter Job's pod or the head pod
 #: (``utils/constant.go`` ``SubmitterContainerName``).
@@ -59,7 +61,8 @@ class RayAdapter(EngineAdapter):
     engine = "ray"
     resource = RAY_JOB
     link_buttons = ("ray_dashboard",)
-    spec_fields = ("submissionMode",)
+    # submissionMode for log_pods; the rest for cost() (engines/ray_cost.py).
+    spec_fields = ("submissionMode", "rayClusterSpec", "clusterSelector")
 
     @property
     def max_name_length(self) -> int:
@@ -107,6 +110,9 @@ class RayAdapter(EngineAdapter):
     def slim_status(self, status: Mapping[str, Any]) -> dict[str, Any]:
         # rayClusterStatus is the whole status of the job's RayCluster; nothing here reads it.
         return {key: value for key, value in status.items() if key != "rayClusterStatus"}
+
+    def cost(self, job: Mapping[str, Any]) -> JobCost | None:
+        return ray_cost(job)
 
     def result(self, job: Mapping[str, Any]) -> dict[str, Any]:
         status = job.get("status") or {}

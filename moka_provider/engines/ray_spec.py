@@ -47,7 +47,8 @@ import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from moka_provider.engines.resources import RAY_JOB
+import yaml
+
 from moka_provider.engines.values import (
     ARCH_LABEL,
     YUNIKORN_QUEUE_LABEL,
@@ -68,9 +69,10 @@ from moka_provider.engines.values import (
     text_map,
 )
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.merge import deep_merge
-from moka_provider.jobs.schema import validate_against_crd
+from moka_provider.merge import deep_merge
+from moka_provider.resources import RAY_JOB
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 #: Seconds a finished job's cluster stays (for a last look at its dashboard) before KubeRay
 #: removes it: short, so that finished jobs do not hold a cluster's nodes (nor, under ``moka
@@ -228,8 +230,6 @@ def _submission_fields(active_deadline_seconds: Any, submission_mode: Any) -> di
 
 def runtime_env_yaml(value: Any, argument: str = "runtime_env") -> str:
     """``runtimeEnvYAML`` from a runtime environment: a JSON-able dict, or YAML text of a mapping."""
-    import yaml
-
     if isinstance(value, str):
         try:
             parsed = yaml.safe_load(value)
@@ -569,8 +569,6 @@ def _check_runtime_env(value: Any, layers: _Layers) -> None:
     in ray-operator/controllers/ray/utils/dashboardclient/dashboard_httpclient.go reads it into a map)."""
     if not isinstance(value, str) or not value.strip():
         return
-    import yaml
-
     try:
         parsed = yaml.safe_load(value)
     except yaml.YAMLError as error:

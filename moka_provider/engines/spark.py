@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, LogPods, Phase
-from moka_provider.engines.resources import SPARK_APPLICATION
+from moka_provider.engines.cost import JobCost
+from moka_provider.engines.spark_cost import spark_cost
+from moka_provider.resources import SPARK_APPLICATION
 
 DRIVER_ROLE = "spark-role=driver"
 APP_NAME_LABEL = "sparkoperator.k8s.io/app-name"
@@ -32,6 +34,16 @@ class SparkAdapter(EngineAdapter):
     # The operator names the driver pod "<name>-driver" and the UI service "<name>-ui-svc".
     name_suffixes = ("-driver", "-ui-svc")
     link_buttons = ("spark_ui",)
+    # What cost() reads (engines/spark_cost.py).
+    spec_fields = (
+        "type",
+        "driver",
+        "executor",
+        "sparkConf",
+        "dynamicAllocation",
+        "memoryOverheadFactor",
+        "batchSchedulerOptions",
+    )
     # Reasons from pkg/common/event.go, recorded by internal/controller/sparkapplication/controller.go
     # (submitSparkApplication, reconcilePendingRerunSparkApplication,
     # reconcileFailedSubmissionSparkApplication, recordDriverEvent from updateDriverState). At
@@ -97,6 +109,9 @@ class SparkAdapter(EngineAdapter):
             "executor_count": executor_count(status),
             "driver_pod": self.log_pods(job).name,
         }
+
+    def cost(self, job: Mapping[str, Any]) -> JobCost | None:
+        return spark_cost(job, executor_count(job.get("status") or {}))
 
     def slim_status(self, status: Mapping[str, Any]) -> dict[str, Any]:
         # executorState names every executor the application ever had (thousands, with dynamic

@@ -1,6 +1,6 @@
 """Build a ``SparkApplication`` manifest from operator arguments, a YAML template, or both.
 
-The spec is stacked from four layers with :func:`~moka_provider.jobs.merge.deep_merge` (mappings
+The spec is stacked from four layers with :func:`~moka_provider.merge.deep_merge` (mappings
 merge, lists and scalars replace, ``None`` removes), later layers winning:
 
 1. **connection defaults** (:class:`MokaSettings`): image (for the architecture), Spark version,
@@ -21,7 +21,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.engines.values import (
     ARCH_LABEL,
     YUNIKORN,
@@ -42,9 +41,10 @@ from moka_provider.engines.values import (
     text_map,
 )
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.merge import deep_merge
-from moka_provider.jobs.schema import validate_against_crd
+from moka_provider.merge import deep_merge
+from moka_provider.resources import SPARK_APPLICATION
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 APPLICATION_TYPES = ("Python", "Scala", "Java", "R")
 CONTAINER_IMAGE_CONF = "spark.kubernetes.container.image"

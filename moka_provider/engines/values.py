@@ -5,7 +5,7 @@ custom resource each. What they have in common lives here, once: argument checks
 :class:`MokaJobSpecError` naming the argument (``driver['memory']``, ``args[2]``, ...), Kubernetes
 quantities, the architecture, a user's YAML/JSON template read into one document of the expected
 kind, and the four-layer stacking rule (connection defaults < application_file < arguments <
-spec_overrides) with :func:`~moka_provider.jobs.merge.deep_merge`.
+spec_overrides) with :func:`~moka_provider.merge.deep_merge`.
 
 What an engine's CRD calls things stays in its own builder; nothing here knows a CRD's fields
 beyond ``apiVersion``/``kind``/``metadata``/``spec``. Pure logic: no I/O, and the Kubernetes client
@@ -20,10 +20,12 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from moka_provider.engines.resources import CustomResource
+import yaml
+
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import ARCHITECTURES
-from moka_provider.jobs.merge import deep_merge
+from moka_provider.merge import deep_merge
+from moka_provider.resources import CustomResource
+from moka_provider.settings import ARCHITECTURES
 
 #: The well-known node label of a node's CPU architecture.
 ARCH_LABEL = "kubernetes.io/arch"
@@ -141,7 +143,7 @@ def cpu_quantity(value: Any, argument: str) -> str:
         str(value).strip() if isinstance(value, str | int | float) and not isinstance(value, bool) else None
     )
     if shown:
-        from kubernetes.utils import parse_quantity
+        from kubernetes.utils import parse_quantity  # lazy: the kubernetes package costs ~0.4 s to import
 
         try:
             if parse_quantity(shown) > 0:
@@ -216,8 +218,6 @@ def _single_document(source: str, resource: CustomResource, argument: str) -> An
             return json.loads(source)
         except ValueError:
             pass  # a YAML flow mapping, or broken JSON that YAML will describe
-    import yaml
-
     try:
         documents = [doc for doc in yaml.safe_load_all(source) if doc is not None]
     except yaml.YAMLError as error:

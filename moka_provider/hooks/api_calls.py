@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from moka_provider.engines.resources import CustomResource
+from moka_provider.resources import CustomResource
 
 ApiName = Literal["custom", "core"]
 
@@ -44,11 +44,8 @@ class ApiCall:
     stream: bool = field(default=False)
 
 
-#: ``namespace`` value meaning every namespace (list and watch only).
-ALL_NAMESPACES = "*"
-
-
-def _cr_args(resource: CustomResource, namespace: str) -> dict[str, Any]:
+def custom_object_args(resource: CustomResource, namespace: str) -> dict[str, Any]:
+    """The arguments that name a custom resource's collection in a namespace."""
     return {
         "group": resource.group,
         "version": resource.version,
@@ -62,7 +59,7 @@ def create_object(resource: CustomResource, namespace: str, body: Mapping[str, A
     return ApiCall(
         "custom",
         "create_namespaced_custom_object",
-        {**_cr_args(resource, namespace), "body": dict(body)},
+        {**custom_object_args(resource, namespace), "body": dict(body)},
         f"create {resource.describe(namespace, name)}",
     )
 
@@ -71,7 +68,7 @@ def get_object(resource: CustomResource, namespace: str, name: str) -> ApiCall:
     return ApiCall(
         "custom",
         "get_namespaced_custom_object",
-        {**_cr_args(resource, namespace), "name": name},
+        {**custom_object_args(resource, namespace), "name": name},
         f"get {resource.describe(namespace, name)}",
     )
 
@@ -86,11 +83,7 @@ def list_objects(
     continue_token: str | None = None,
 ) -> ApiCall:
     """A list, or one page of it (``limit`` objects, from where ``continue_token`` left off)."""
-    kwargs = _cr_args(resource, namespace)
-    method = "list_namespaced_custom_object"
-    if namespace == ALL_NAMESPACES:
-        del kwargs["namespace"]
-        method = "list_cluster_custom_object"
+    kwargs = custom_object_args(resource, namespace)
     if label_selector:
         kwargs["label_selector"] = label_selector
     if field_selector:
@@ -99,8 +92,7 @@ def list_objects(
         kwargs["limit"] = limit
     if continue_token:
         kwargs["_continue"] = continue_token
-    where = "all namespaces" if namespace == ALL_NAMESPACES else namespace
-    return ApiCall("custom", method, kwargs, f"list {resource.kind} in {where}")
+    return ApiCall("custom", "list_namespaced_custom_object", kwargs, f"list {resource.kind} in {namespace}")
 
 
 def watch_objects(
@@ -129,45 +121,13 @@ def watch_objects(
     )
 
 
-def patch_object(
-    resource: CustomResource, namespace: str, name: str, patch: Mapping[str, Any] | list[Any]
-) -> ApiCall:
-    """A JSON merge patch (a mapping) or a JSON patch (a list of operations)."""
-    content_type = (
-        "application/json-patch+json" if isinstance(patch, list) else "application/merge-patch+json"
-    )
-    return ApiCall(
-        "custom",
-        "patch_namespaced_custom_object",
-        {**_cr_args(resource, namespace), "name": name, "body": patch, "_content_type": content_type},
-        f"patch {resource.describe(namespace, name)}",
-    )
-
-
-def patch_object_status(
-    resource: CustomResource, namespace: str, name: str, status: Mapping[str, Any]
-) -> ApiCall:
-    """Merge-patch the ``status`` subresource (what an operator writes)."""
-    return ApiCall(
-        "custom",
-        "patch_namespaced_custom_object_status",
-        {
-            **_cr_args(resource, namespace),
-            "name": name,
-            "body": {"status": dict(status)},
-            "_content_type": "application/merge-patch+json",
-        },
-        f"patch status of {resource.describe(namespace, name)}",
-    )
-
-
 def delete_object(
     resource: CustomResource, namespace: str, name: str, *, propagation_policy: str = "Background"
 ) -> ApiCall:
     return ApiCall(
         "custom",
         "delete_namespaced_custom_object",
-        {**_cr_args(resource, namespace), "name": name, "propagation_policy": propagation_policy},
+        {**custom_object_args(resource, namespace), "name": name, "propagation_policy": propagation_policy},
         f"delete {resource.describe(namespace, name)}",
     )
 

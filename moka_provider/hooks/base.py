@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.hooks.retrying import RetryPolicy
+from moka_provider.settings import MokaSettings
 
 
 class MokaBaseHook(BaseHook):
@@ -47,9 +48,3 @@ class MokaBaseHook(BaseHook):
                 mask_secret(token)
         if password := getattr(configuration, "password", None):
             mask_secret(password)
-
-
-def mask_secret(value: str) -> None:
-    from airflow.sdk.log import mask_secret as airflow_mask_secret
-
-    airflow_mask_secret(value)

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks import api_calls
 from moka_provider.hooks.api_calls import ApiCall
 from moka_provider.hooks.api_errors import from_api_exception, from_response, from_transport_error
 from moka_provider.hooks.base import MokaBaseHook
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.hooks.watching import LineSplitter, WatchEvent, WatchSession
+from moka_provider.resources import SPARK_APPLICATION, CustomResource
+from moka_provider.settings import MokaSettings
 
 if TYPE_CHECKING:
     from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
@@ -77,22 +77,6 @@ class MokaHook(MokaBaseHook):
             api_calls.list_objects(resource, self.namespace(namespace), label_selector=label_selector)
         )
         return list(listing.get("items") or [])
-
-    def patch(
-        self,
-        resource: CustomResource,
-        name: str,
-        patch: Mapping[str, Any] | builtins.list[Any],
-        namespace: str | None = None,
-    ) -> dict:
-        """Merge-patch (mapping) or JSON-patch (list of operations) a custom object."""
-        return self._run(api_calls.patch_object(resource, self.namespace(namespace), name, patch))
-
-    def patch_status(
-        self, resource: CustomResource, name: str, status: Mapping[str, Any], namespace: str | None = None
-    ) -> dict:
-        """Merge-patch the object's ``status`` subresource, as the engine's operator does."""
-        return self._run(api_calls.patch_object_status(resource, self.namespace(namespace), name, status))
 
     def delete(
         self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False
@@ -199,8 +183,6 @@ class MokaHook(MokaBaseHook):
 
     def test_connection(self) -> tuple[bool, str]:
         """Used by the Airflow UI's Test button: can the connection list jobs in its namespace?"""
-        from moka_provider.engines.resources import SPARK_APPLICATION
-
         try:
             self.list(SPARK_APPLICATION)
         except Exception as error:

@@ -4,6 +4,7 @@ Same operations, same requests (built by :mod:`~moka_provider.hooks.api_calls`),
 policy and error translation; only the I/O is ``kubernetes_asyncio``, through clients the
 cncf.kubernetes provider's ``AsyncKubernetesHook`` builds, shared by every hook of the event loop
 (:mod:`~moka_provider.hooks.client_pool`: credentials loaded anew every 5 minutes and after a 401).
+As in MokaHook, the Kubernetes client modules (and aiohttp) are imported on first use.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks import api_calls
 from moka_provider.hooks.api_calls import ApiCall
 from moka_provider.hooks.api_errors import from_api_exception, from_response, from_transport_error
 from moka_provider.hooks.base import MokaBaseHook
 from moka_provider.hooks.client_pool import pool
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.hooks.watching import LineSplitter, WatchEvent, WatchSession
+from moka_provider.resources import CustomResource
+from moka_provider.settings import MokaSettings
 
 if TYPE_CHECKING:
     from airflow.providers.cncf.kubernetes.hooks.kubernetes import AsyncKubernetesHook
@@ -64,22 +65,6 @@ class MokaAsyncHook(MokaBaseHook):
             resource, await self.namespace(namespace), label_selector=label_selector
         )
         return list((await self._run(call)).get("items") or [])
-
-    async def patch(
-        self,
-        resource: CustomResource,
-        name: str,
-        patch: Mapping[str, Any] | builtins.list[Any],
-        namespace: str | None = None,
-    ) -> dict:
-        return await self._run(api_calls.patch_object(resource, await self.namespace(namespace), name, patch))
-
-    async def patch_status(
-        self, resource: CustomResource, name: str, status: Mapping[str, Any], namespace: str | None = None
-    ) -> dict:
-        """Merge-patch the object's ``status`` subresource, as the engine's operator does."""
-        call = api_calls.patch_object_status(resource, await self.namespace(namespace), name, status)
-        return await self._run(call)
 
     async def delete(
         self, resource: CustomResource, name: str, namespace: str | None = None, *, missing_ok: bool = False

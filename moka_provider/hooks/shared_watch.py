@@ -30,10 +30,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks.retrying import OutageWait
 from moka_provider.hooks.watching import WatchEvent, WatchSession
+from moka_provider.resources import CustomResource
 
 log = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks import api_calls
 from moka_provider.hooks.api_calls import ApiCall
 from moka_provider.hooks.retrying import RetryPolicy
+from moka_provider.resources import CustomResource
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow.sdk import ObjectStoragePath
+
 from moka_provider.engines.base import LogPods
+from moka_provider.engines.links import log_archive_url
 from moka_provider.exceptions import MokaApiError
-from moka_provider.hooks.connection_settings import MokaSettings
+from moka_provider.settings import MokaSettings
 
 #: How many of the last log lines a failed task's error message quotes.
 ERROR_TAIL_LINES = 20
@@ -94,14 +97,12 @@ def read_job_log(
                 if not _log_not_there(error):
                     raise
                 problems.append(f"pod {namespace}/{pod_name}: {error.message}")
-    url = settings.link("log_archive", **{**link_params, "pod": pod_name or link_params.get("pod")})
+    url = log_archive_url(settings, {**link_params, "pod": pod_name or link_params.get("pod")})
     if url is None:
         problems.append(
             "no log_archive_url on the moka connection (or no pod name for it) to read it from instead"
         )
         return JobLog([], None, "; ".join(problems), pod_name)
-    from airflow.sdk import ObjectStoragePath
-
     try:
         text = ObjectStoragePath(url).read_text()
     except Exception as error:  # any fsspec backend: missing object, no access, ...

@@ -6,14 +6,15 @@ Shared by the operators (which own their jobs) and the sensor (which watches som
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moka_provider.engines.base import EngineAdapter
+from moka_provider.engines.cost import JobCost
+from moka_provider.engines.links import job_urls, link_params
 from moka_provider.exceptions import MokaJobFailed
-
-if TYPE_CHECKING:
-    from moka_provider.jobs.logs import LogFollower
-    from moka_provider.jobs.tracking import Outcome
+from moka_provider.jobs.identity import attempt_of
+from moka_provider.jobs.logs import ERROR_TAIL_LINES, LogFollower, read_job_log
+from moka_provider.jobs.tracking import Outcome, created_at
 
 
 class JobReporter:
@@ -28,20 +29,14 @@ class JobReporter:
     def describe(self, job: Mapping[str, Any]) -> str:
         return self.adapter.resource.describe(job["metadata"].get("namespace"), job["metadata"]["name"])
 
-    def persist_links(self, ti: Any, operator: Any, job: Mapping[str, Any], pod: str | None = None) -> None:
-        """Store the job's current link URLs where the Airflow UI shows them (``pod``: the log
-        pod's name where known)."""
-        from moka_provider.jobs.urls import job_urls
-        from moka_provider.links.job_links import persist_urls
-
+    def urls(self, job: Mapping[str, Any], pod: str | None = None) -> dict[str, str | None]:
+        """The job's current link URLs, for :func:`~moka_provider.links.job_links.persist_urls`
+        (``pod``: the log pod's name where known)."""
         phase = self.adapter.status(job).phase
-        persist_urls(ti, operator, job_urls(self.hook.settings, self.adapter, job, phase, pod or self.pod))
+        return job_urls(self.hook.settings, self.adapter, job, phase, pod or self.pod)
 
     def log_tail(self, job: Mapping[str, Any], follower: LogFollower | None = None) -> str:
         """Show the job's log in the task log unless ``follower`` streamed it; its last lines for errors."""
-        from moka_provider.jobs.logs import ERROR_TAIL_LINES, read_job_log
-        from moka_provider.jobs.urls import link_params
-
         if follower is not None and follower.count:
             lines, source, self.pod = list(follower.tail), f"pod {follower.pod}", follower.pod
         else:
@@ -79,12 +74,21 @@ class JobReporter:
         status = outcome.status
         return f"{self.describe(outcome.job)} failed ({status.state}): {status.message or 'no message'}{tail}"
 
-    def result(self, outcome: Outcome) -> dict[str, Any]:
-        """The task's XCom value for a job that succeeded."""
-        from moka_provider.jobs.identity import attempt_of
-        from moka_provider.jobs.tracking import created_at
-        from moka_provider.jobs.urls import job_urls
+    def cost(self, outcome: Outcome) -> JobCost | None:
+        """What the ended job reserved (``EngineAdapter.cost``), said in one line of the task log;
+        ``None`` if it has no cost of its own, or cannot be told (the log says why)."""
+        what = self.describe(outcome.job)
+        try:
+            cost = self.adapter.cost(outcome.job)
+        except ValueError as error:
+            self.log.warning("what %s reserved cannot be told: %s", what, error)
+            return None
+        if cost is not None:
+            self.log.info("%s %s", what, cost.summary())
+        return cost
 
+    def result(self, outcome: Outcome, cost: JobCost | None = None) -> dict[str, Any]:
+        """The task's XCom value for a job that succeeded, with its ``cost`` (:meth:`cost`)."""
         job = outcome.job
         metadata = job["metadata"]
         return {
@@ -97,5 +101,6 @@ class JobReporter:
             "state": outcome.status.state,
             "duration_seconds": round(outcome.finished_at - created_at(job), 3),
             "links": job_urls(self.hook.settings, self.adapter, job, outcome.status.phase, self.pod),
+            "cost": cost.as_dict() if cost is not None else None,
             **self.adapter.result(job),
         }

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.jobs.identity import JOB_KEY_LABEL, JobIdentity, attempt_of
+from moka_provider.resources import CustomResource
 
 
 @dataclass(frozen=True)

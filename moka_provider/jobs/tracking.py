@@ -16,9 +16,46 @@ from enum import StrEnum
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
+from moka_provider.exceptions import MokaJobSpecError
 
 #: How long a job may report an error its operator keeps retrying before the task gives up on it.
 DEFAULT_ERROR_GRACE_SECONDS = 300.0
+
+
+def positive_seconds(value: float | datetime.timedelta | None, argument: str) -> float | None:
+    """A task argument given in seconds or as a timedelta, in seconds; it must be positive."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
+    if seconds <= 0:
+        raise MokaJobSpecError(argument, f"must be positive, got {value!r}")
+    return seconds
+
+
+def trouble_began(status: JobStatus, since: float | None, now: float) -> float | None:
+    """When the job's current trouble began (None: it is not in trouble), given when the one seen
+    before began (``since``) and the time of this status (``now``).
+
+    A trouble counts whatever the phase (a running job whose JobManager is in a crash loop); only
+    progress without an error ends it: an operator retrying a failed deployment clears its error
+    between attempts (flink-kubernetes-operator), which must not restart the grace.
+    """
+    if status.trouble:
+        return since or now
+    return since if status.phase is Phase.PENDING else None
+
+
+def grace_over(
+    status: JobStatus, troubled_since: float | None, error_grace: float | None, now: float
+) -> bool:
+    """Whether a job in trouble since ``troubled_since`` has outlasted ``error_grace`` (None: no
+    grace, the trouble never ends the wait)."""
+    return (
+        status.trouble
+        and troubled_since is not None
+        and error_grace is not None
+        and now >= troubled_since + error_grace
+    )
 
 
 class Verdict(StrEnum):
@@ -173,8 +210,7 @@ class JobTracker:
             return Outcome(Verdict.TIMEOUT, self.job, self.status, self.started_at)
         if self._waiting_to_start() and now >= self.deadlines.start_by:  # type: ignore[operator]
             return Outcome(Verdict.START_TIMEOUT, self.job, self.status, self.started_at)
-        grace_ends = self._grace_ends()
-        if grace_ends is not None and now >= grace_ends and self.status.trouble:
+        if grace_over(self.status, self.troubled_since, self.error_grace, now):
             return Outcome(Verdict.UNHEALTHY, self.job, self.status, self.started_at)
         return None
 
@@ -215,12 +251,7 @@ class JobTracker:
         )
 
     def _note_trouble(self) -> None:
-        # Only progress ends a trouble: an operator retrying a failed deployment clears its error
-        # between attempts (flink-kubernetes-operator), which must not start the grace anew.
-        if self.status.phase is not Phase.PENDING:
-            self.troubled_since = None
-        elif self.status.trouble and self.troubled_since is None:
-            self.troubled_since = time.time()
+        self.troubled_since = trouble_began(self.status, self.troubled_since, time.time())
 
     def _note_start(self) -> None:
         if self.started_at is None and self.status.phase is not Phase.PENDING:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class MokaJobLink(BaseOperatorLink):
-    """A button showing one URL of :func:`moka_provider.jobs.urls.job_urls`."""
+    """A button showing one URL of :func:`moka_provider.engines.links.job_urls`."""
 
     name: ClassVar[str]
     #: Which of ``job_urls``' entries this button shows.

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from moka_provider.engines.resources import ALL_RESOURCES
 from moka_provider.local.crd_adapt import adapt_crd, needs_adaptation
 from moka_provider.local.paths import Log
+from moka_provider.resources import ALL_RESOURCES
 
 AIRFLOW_SERVICE_ACCOUNT = "airflow"
 ROLE_NAME = "moka-airflow"

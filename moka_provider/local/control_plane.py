@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from moka_provider.local import processes
+from moka_provider.local import audit, processes
 from moka_provider.local.bootstrap import bootstrap
 from moka_provider.local.install import find_binary
 from moka_provider.local.kubeconfig import ClusterAccess, connection_uri, write_kubeconfig
@@ -125,7 +125,7 @@ def up(
         log(f"control plane ready at {server} in {time.monotonic() - started:.1f}s")
         register_node(admin, kubelet_port)
         _prepare(paths, state, admin, log)
-        start_controllers(paths)
+        start_controllers(paths, state)
     except BaseException:
         for component in reversed(COMPONENTS):
             processes.stop(paths.component(component))
@@ -134,11 +134,12 @@ def up(
     return state
 
 
-def start_controllers(paths: StatePaths, env: dict[str, str] | None = None) -> int:
-    """Start the engines' controllers against this instance (also to restart them after a stop)."""
+def start_controllers(paths: StatePaths, state: LocalState, env: dict[str, str] | None = None) -> int:
+    """Start the engines' controllers against this instance, watching its jobs namespace (also to
+    restart them after a stop)."""
     argv = [
         sys.executable, "-m", CONTROLLERS_MODULE, "--kubeconfig", str(paths.admin_kubeconfig),
-        "--airflow-home", str(paths.root / "airflow"),
+        "--namespace", state.namespace, "--airflow-home", str(paths.root / "airflow"),
     ]  # fmt: skip
     return processes.start(paths.component("controllers"), argv, marker=CONTROLLERS_MODULE, env=env)
 
@@ -295,6 +296,7 @@ def _apiserver_argv(binary: Path, paths: StatePaths, port: int, etcd_port: int) 
         "--disable-admission-plugins=ServiceAccount",
         "--profiling=false",
         "--v=1",
+        *audit.apiserver_flags(paths),
     ]
 
 

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import yaml
 
+from moka_provider.data import spark_sql_runner_path
 from moka_provider.local.engines import connection_extras
-from moka_provider.migration import spark_sql_runner
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def connection_uri(
     if local_engines:
         extras.update(connection_extras())
         # The local kubelet runs the driver on this machine: the installed runner is where it looks.
-        extras["spark_sql_runner"] = "local://" + str(Path(spark_sql_runner.__file__).resolve())
+        extras["spark_sql_runner"] = "local://" + str(spark_sql_runner_path().resolve())
     extras["namespace"] = namespace  # last: tests name another namespace by appending to the URI
     return "moka://?" + urlencode({name: _as_text(value) for name, value in extras.items()})
 

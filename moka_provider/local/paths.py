@@ -74,6 +74,15 @@ class StatePaths:
         """Cluster-admin kubeconfig, for the local controllers and for debugging."""
         return self.root / "admin.kubeconfig"
 
+    @property
+    def audit_log(self) -> Path:
+        """The API server's record of the service accounts' requests (see ``audit``)."""
+        return self.logs / "audit.log"
+
+    @property
+    def audit_policy(self) -> Path:
+        return self.root / "audit-policy.yaml"
+
     def component(self, name: str) -> Tracked:
         """The pid file and log of a control-plane component."""
         return Tracked(name, self.run / f"{name}.pid", self.logs / f"{name}.log")

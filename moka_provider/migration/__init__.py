@@ -7,5 +7,6 @@ renamed, dropped, or needs a human. Both are pure logic, so the drop-in operator
 (:mod:`moka_provider.operators.monarch`), the DAG rewriter and the tests share them without Airflow
 or Kubernetes. ``rewrite`` (with ``rewrite_read``, ``rewrite_calls``, ``rewrite_values``) rewrites a
 DAG file's source on a concrete syntax tree, ``report`` describes what it did, and ``cli`` is
-``moka migrate``; ``spark_sql_runner`` is the program that runs SparkSqlOperator's SQL on Moka.
+``moka migrate``. The program that runs SparkSqlOperator's SQL on Moka is package data
+(``moka_provider/data/spark/spark_sql_runner.py``).
 """

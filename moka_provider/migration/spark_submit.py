@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from moka_provider.migration.shell_words import shell_commands
+
 SPARK_SUBMIT_BINARIES = ("spark-submit", "spark2-submit", "spark3-submit")
 
 _TEXT, _LIST, _COUNT = "text", "list", "count"
@@ -145,8 +147,6 @@ def parse_spark_submit_command(command: str | Sequence[str]) -> SparkSubmit:
     path. Anything else (``cd dir && ...``, a second command, redirections) is a ``ValueError``.
     """
     if isinstance(command, str):
-        from moka_provider.migration.shell_words import shell_commands
-
         commands = shell_commands(command)
         if len(commands) != 1:
             shown = "; ".join(" ".join(words)[:60] for words in commands) or "nothing"
@@ -338,7 +338,7 @@ def from_spark_sql_operator(
     runner: str, sql: str, conf: dict[str, Any] | str | None = None, **kwargs: Any
 ) -> SparkSubmit:
     """The spark-submit that runs what a ``SparkSqlOperator`` ran with ``spark-sql -e``: the
-    ``runner`` application (see :mod:`~moka_provider.migration.spark_sql_runner`) with the SQL text
+    ``runner`` application (``moka_provider/data/spark/spark_sql_runner.py``) with the SQL text
     as its argument. ``conf`` may be a mapping or the operator's ``"k=v,k2=v2"`` text."""
     unknown = set(kwargs) - {*SPARK_SQL_FIELDS, "yarn_queue"}
     if unknown:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from moka_provider.jobs.identity import LABEL_PREFIX, label_value
-from moka_provider.jobs.merge import deep_merge
+from moka_provider.merge import deep_merge
 from moka_provider.migration.paths import PathMap, is_local
 from moka_provider.migration.spark_submit import FLAG_OF, JINJA, SparkSubmit, split_list
 

@@ -13,7 +13,7 @@ from moka_provider.operators.job import MokaJobOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from moka_provider.hooks.connection_settings import MokaSettings
+    from moka_provider.settings import MokaSettings
 
 _APPLICATION = FlinkAdapter()
 _SESSION_JOB = FlinkSessionJobAdapter()
@@ -101,6 +101,7 @@ class MokaFlinkOperator(MokaJobOperator):
             self.adapter = _SESSION_JOB
 
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
+        # The spec builders are imported at run time only: parsing a DAG does not need them.
         from moka_provider.engines.flink_spec import build_flink_deployment, build_flink_session_job
 
         job: dict[str, Any] = {

@@ -24,34 +24,35 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.common.compat.sdk import ResumableJobMixin
+from airflow.providers.common.compat.sdk import ResumableJobMixin, Stats
 from airflow.sdk import BaseOperator, conf
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
-from moka_provider.jobs.tracking import DEFAULT_ERROR_GRACE_SECONDS
+from moka_provider.exceptions import MokaApiError
+from moka_provider.jobs.tracking import (
+    DEFAULT_ERROR_GRACE_SECONDS,
+    Deadlines,
+    JobTracker,
+    Outcome,
+    Verdict,
+    created_at,
+    positive_seconds,
+)
+from moka_provider.links.job_links import persist_urls
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from moka_provider.hooks.connection_settings import MokaSettings
+    # Imported where used, at run time: the hooks, the job machinery and the trigger are not
+    # needed to parse a DAG, and would make importing this module about three times as slow.
+    from moka_provider.engines.cost import JobCost
     from moka_provider.hooks.moka import MokaHook
     from moka_provider.jobs.logs import LogFollower
     from moka_provider.jobs.reporting import JobReporter
-    from moka_provider.jobs.tracking import JobTracker, Outcome
+    from moka_provider.settings import MokaSettings
 
 _MISSING = "MISSING"
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def _seconds(value: float | datetime.timedelta | None, argument: str) -> float | None:
-    if value is None:
-        return None
-    seconds = value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
-    if seconds <= 0:
-        from moka_provider.exceptions import MokaJobSpecError
-
-        raise MokaJobSpecError(argument, f"must be positive, got {value!r}")
-    return seconds
 
 
 class MokaJobOperator(ResumableJobMixin, BaseOperator):
@@ -111,9 +112,9 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         self.application_file = application_file
         self.spec_overrides = spec_overrides
         self.deferrable = deferrable
-        self.start_timeout = _seconds(start_timeout, "start_timeout")
-        self.timeout = _seconds(timeout, "timeout")
-        self.error_grace = _seconds(error_grace, "error_grace")
+        self.start_timeout = positive_seconds(start_timeout, "start_timeout")
+        self.timeout = positive_seconds(timeout, "timeout")
+        self.error_grace = positive_seconds(error_grace, "error_grace")
         self.delete_on_kill = delete_on_kill
         self.delete_after_success = (
             self.DELETE_AFTER_SUCCESS if delete_after_success is None else delete_after_success
@@ -144,7 +145,6 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             return self.execute_resumable(context)
         self.submit_job(context)
         job = self._current_job
-        from moka_provider.jobs.tracking import Deadlines, Outcome, Verdict
         from moka_provider.triggers.job import MokaJobTrigger
 
         status = self.adapter.status(job)
@@ -174,8 +174,6 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
     ) -> Any:
         """Back from the triggerer with the job's outcome; ``first_phase``: the job's phase when
         the task first saw it (a job adopted running has no submit -> running time to report)."""
-        from moka_provider.jobs.tracking import Outcome
-
         outcome = Outcome.from_event(event, self.adapter)
         self._job = outcome.job
         self._first_phase = Phase(first_phase) if first_phase else None
@@ -215,8 +213,6 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         return f"{submission.namespace}/{submission.name}"
 
     def get_job_status(self, external_id: Any, context: Context) -> str:
-        from moka_provider.exceptions import MokaApiError
-
         namespace, name = str(external_id).split("/", 1)
         try:
             self._job = self.hook.get(self.adapter.resource, name, namespace)
@@ -245,7 +241,6 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
     def poll_until_complete(self, external_id: Any, context: Context) -> None:
         """Watch the job to its end in this worker, its log streaming into the task log."""
         from moka_provider.jobs.logs import LogFollower
-        from moka_provider.jobs.tracking import Deadlines, JobTracker
 
         job = self._current_job
         self._persist_links(context, job)
@@ -273,8 +268,6 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
     def get_job_result(self, external_id: Any, context: Context) -> Any:
         if self._result is None:  # the mixin found this job already succeeded: conclude from it
-            from moka_provider.jobs.tracking import Outcome, Verdict
-
             job = self._current_job
             status = self._gone_status or self.adapter.status(job)
             self._result = self._conclude(context, Outcome(Verdict.SUCCEEDED, job, status))
@@ -302,9 +295,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         return self._reporter.describe(job)
 
     def _watch(self, context: Context, tracker: JobTracker) -> Outcome:
-        from moka_provider.exceptions import MokaApiError
         from moka_provider.hooks.retrying import OutageWait
-        from moka_provider.jobs.tracking import Verdict
 
         job = tracker.job
         namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
@@ -374,12 +365,10 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
     def _persist_links(self, context: Context, job: Mapping[str, Any]) -> None:
         pod = self._follower.pod if self._follower else None
-        self._reporter.persist_links(context["ti"], self, job, pod)
+        persist_urls(context["ti"], self, self._reporter.urls(job, pod))
 
     def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
         """Links, log, metrics and the XCom result of an ended wait; raises unless it succeeded."""
-        from moka_provider.jobs.tracking import Verdict
-
         reporter = self._reporter
         reporter.pod = outcome.log_pod
         job, status = outcome.job, outcome.status
@@ -388,7 +377,7 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         # The log first: the job (and so its pods) may be deleted below; the links then know
         # the log pod's name.
         tail = reporter.log_tail(job, self._follower)
-        reporter.persist_links(context["ti"], self, job)
+        persist_urls(context["ti"], self, reporter.urls(job))
         if outcome.verdict in (Verdict.START_TIMEOUT, Verdict.TIMEOUT, Verdict.UNHEALTHY):
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
             if outcome.verdict is Verdict.START_TIMEOUT:
@@ -409,19 +398,17 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
                 tail,
             )
         self._emit_timings(outcome)
+        cost = reporter.cost(outcome)
+        self._emit_cost(outcome, cost)
         if outcome.verdict is Verdict.FAILED:
             raise reporter.failed(outcome, reporter.failure(outcome, tail), tail)
         self.log.info("%s %s", what, status.state)
         if self.delete_after_success:
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
             self.log.info("deleted %s (delete_after_success)", what)
-        return reporter.result(outcome)
+        return reporter.result(outcome, cost)
 
     def _emit_timings(self, outcome: Outcome) -> None:
-        from airflow.providers.common.compat.sdk import Stats
-
-        from moka_provider.jobs.tracking import created_at
-
         tags = {"engine": self.adapter.engine}
         if outcome.started_at is None:
             return
@@ -430,3 +417,14 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             Stats.timing("moka.job.submit_to_running", datetime.timedelta(seconds=waited), tags=tags)
         ran = outcome.finished_at - outcome.started_at
         Stats.timing("moka.job.running_to_done", datetime.timedelta(seconds=ran), tags=tags)
+
+    def _emit_cost(self, outcome: Outcome, cost: JobCost | None) -> None:
+        """Counters of what the job reserved, summed over jobs by engine, namespace and queue
+        (``none`` for a job without one). Only the operator that owns a job counts it: a sensor
+        on the same job would count it twice."""
+        if cost is None:
+            return
+        namespace = outcome.job["metadata"]["namespace"]
+        tags = {"engine": self.adapter.engine, "namespace": namespace, "queue": cost.queue or "none"}
+        Stats.incr("moka.job.core_seconds", round(cost.core_seconds), tags=tags)
+        Stats.incr("moka.job.memory_gib_seconds", round(cost.memory_gib_seconds), tags=tags)

@@ -23,15 +23,19 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from moka_provider.engines.spark import SparkAdapter
+from moka_provider.exceptions import MokaJobSpecError
 from moka_provider.links.job_links import JobLogLink, MokaUILink, SparkUILink
+from moka_provider.merge import deep_merge
 from moka_provider.operators.job import MokaJobOperator
+from moka_provider.operators.spark import spark_application
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from moka_provider.hooks.connection_settings import MokaSettings
+    # The translation is imported where used, at run time: it is not needed to parse a DAG.
     from moka_provider.migration.spark_submit import SparkSubmit
     from moka_provider.migration.translate import Finding
+    from moka_provider.settings import MokaSettings
 
 
 class MonarchSparkOperator(MokaJobOperator):
@@ -67,10 +71,7 @@ class MonarchSparkOperator(MokaJobOperator):
 
         The job name prefix is the translated ``--name`` (a DNS label), or the task's.
         """
-        from moka_provider.exceptions import MokaJobSpecError
-        from moka_provider.jobs.merge import deep_merge
         from moka_provider.migration.translate import translate
-        from moka_provider.operators.spark import spark_application
 
         translation = translate(
             self.spark_submit(settings),
@@ -232,7 +233,8 @@ class MonarchSparkSqlOperator(MonarchSparkOperator):
     """The apache-spark provider's ``SparkSqlOperator``, run on Moka (same arguments).
 
     ``spark-sql`` cannot run in cluster mode, so the statements run in a small PySpark application,
-    :mod:`~moka_provider.migration.spark_sql_runner`, that must be where the driver can read it:
+    ``spark_sql_runner.py``, shipped as package data (``moka_provider/data/spark/``; ``moka
+    spark-sql-runner`` prints its path or copies it), that must be where the driver can read it:
     the ``moka`` connection's ``spark_sql_runner`` (``local://`` in Moka's Spark image, or
     ``s3a://``; ``moka local`` sets it). Query results are printed to the driver log, tab-separated.
     Tables are those of the catalog Moka's Spark image is configured with.
@@ -275,7 +277,6 @@ class MonarchSparkSqlOperator(MonarchSparkOperator):
         self.yarn_queue = yarn_queue
 
     def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
-        from moka_provider.exceptions import MokaJobSpecError
         from moka_provider.migration.spark_submit import SPARK_SQL_FIELDS, from_spark_sql_operator
 
         if not settings.spark_sql_runner:
@@ -333,7 +334,6 @@ class MonarchSparkSubmitBashOperator(MonarchSparkOperator):
         self.output_processor = output_processor
 
     def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
-        from moka_provider.exceptions import MokaJobSpecError
         from moka_provider.migration.spark_submit import parse_spark_submit_command
 
         try:

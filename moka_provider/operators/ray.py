@@ -12,7 +12,7 @@ from moka_provider.operators.job import MokaJobOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from moka_provider.hooks.connection_settings import MokaSettings
+    from moka_provider.settings import MokaSettings
 
 
 class MokaRayOperator(MokaJobOperator):
@@ -94,6 +94,7 @@ class MokaRayOperator(MokaJobOperator):
         self.service_account = service_account
 
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
+        # The spec builder is imported at run time only: parsing a DAG does not need it.
         from moka_provider.engines.ray_spec import build_ray_job
 
         return build_ray_job(

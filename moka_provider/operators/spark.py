@@ -12,7 +12,7 @@ from moka_provider.operators.job import MokaJobOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from moka_provider.hooks.connection_settings import MokaSettings
+    from moka_provider.settings import MokaSettings
 
 
 def _reject_airflow_names(kwargs: dict[str, Any]) -> None:
@@ -161,6 +161,7 @@ def spark_application(
 ) -> dict[str, Any]:
     """The validated SparkApplication for MokaSparkOperator ``arguments`` (names as the operator's);
     ``namespace``, when given, is the one it will be created in."""
+    # The spec builder is imported at run time only: parsing a DAG does not need it.
     from moka_provider.engines.spark_spec import build_spark_application
 
     unknown = set(arguments) - set(SPARK_ARGUMENTS)

@@ -15,18 +15,29 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
-from moka_provider.jobs.tracking import DEFAULT_ERROR_GRACE_SECONDS
-from moka_provider.links.job_links import ALL_LINKS
+from moka_provider.engines.base import EngineAdapter
+from moka_provider.engines.registry import ADAPTERS, adapter_for
+from moka_provider.exceptions import MokaApiError, MokaJobSpecError
+from moka_provider.jobs.tracking import (
+    DEFAULT_ERROR_GRACE_SECONDS,
+    Outcome,
+    Verdict,
+    grace_over,
+    positive_seconds,
+    trouble_began,
+)
+from moka_provider.links.job_links import ALL_LINKS, persist_urls
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from moka_provider.engines.base import EngineAdapter
+    # Imported where used, at run time: the hooks, the reporting and the triggers (below) are not
+    # needed to parse a DAG, and would add about 15 ms to importing this module.
     from moka_provider.hooks.moka import MokaHook
     from moka_provider.jobs.reporting import JobReporter
-    from moka_provider.jobs.tracking import Outcome
 
 
 class MokaJobSensor(BaseSensorOperator):
@@ -40,7 +51,9 @@ class MokaJobSensor(BaseSensorOperator):
     :param deferrable: wait in the triggerer.
     :param error_grace: seconds (or a timedelta) the job may keep reporting an error its operator
         retries (see :class:`~moka_provider.operators.job.MokaJobOperator`) before the sensor fails
-        with it; the sensor never deletes the job.
+        with it; the sensor never deletes the job. In ``mode="reschedule"`` each poke starts
+        afresh and cannot know how long an error has lasted: there only the sensor's own
+        ``timeout`` ends the wait on a job in trouble.
     """
 
     template_fields = ("job_name", "label_selector", "namespace")
@@ -59,9 +72,6 @@ class MokaJobSensor(BaseSensorOperator):
         error_grace: float | datetime.timedelta = DEFAULT_ERROR_GRACE_SECONDS,
         **kwargs: Any,
     ) -> None:
-        from moka_provider.engines.registry import ADAPTERS
-        from moka_provider.exceptions import MokaJobSpecError
-
         super().__init__(**kwargs)
         if engine not in ADAPTERS:
             raise MokaJobSpecError("engine", f"{engine!r} is not one of {', '.join(sorted(ADAPTERS))}")
@@ -73,16 +83,12 @@ class MokaJobSensor(BaseSensorOperator):
         self.namespace = namespace
         self.moka_conn_id = moka_conn_id
         self.deferrable = deferrable
-        self.error_grace = (
-            error_grace.total_seconds() if isinstance(error_grace, datetime.timedelta) else float(error_grace)
-        )
+        self.error_grace = positive_seconds(error_grace, "error_grace")
         self._troubled_since: float | None = None
         self.moka_urls: dict[str, str | None] | None = None
 
     @property
     def adapter(self) -> EngineAdapter:
-        from moka_provider.engines.registry import adapter_for
-
         return adapter_for(self.engine)
 
     @property
@@ -102,30 +108,24 @@ class MokaJobSensor(BaseSensorOperator):
     # -- poke mode -------------------------------------------------------------------------------
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        from moka_provider.jobs.tracking import Outcome, Verdict
-
         job = self.find_job()
         if job is None:
             if ended := self.ended_and_gone():
                 return PokeReturnValue(True, xcom_value=self._conclude(context, ended))
             self.log.info("no %s matches %s yet", self.adapter.resource.kind, self._wanted)
             return False
-        self.reporter.persist_links(context["ti"], self, job)
+        persist_urls(context["ti"], self, self.reporter.urls(job))
         status = self.adapter.status(job)
         self.log.info("%s: %s", self.reporter.describe(job), status.state or "(no state yet)")
-        if status.trouble:
-            self._troubled_since = self._troubled_since or time.time()
-            if time.time() - self._troubled_since >= self.error_grace:
-                self._conclude(context, Outcome(Verdict.UNHEALTHY, job, status))  # raises
-        else:
-            self._troubled_since = None
+        now = time.time()
+        self._troubled_since = trouble_began(status, self._troubled_since, now)
+        if grace_over(status, self._troubled_since, self.error_grace, now):
+            self._conclude(context, Outcome(Verdict.UNHEALTHY, job, status))  # raises
         ended = self._ended(job)
         return PokeReturnValue(True, xcom_value=self._conclude(context, ended)) if ended else False
 
     def _ended(self, job: dict[str, Any]) -> Outcome | None:
         """The outcome of ``job`` if its status says it ended."""
-        from moka_provider.jobs.tracking import Outcome, Verdict
-
         status = self.adapter.status(job)
         if not status.phase.terminal:
             return None
@@ -134,8 +134,6 @@ class MokaJobSensor(BaseSensorOperator):
     def ended_and_gone(self) -> Outcome | None:
         """The outcome of a job named ``job_name`` that is gone but whose operator recorded its end
         (removed by a TTL before the sensor looked), from the operator's Events."""
-        from moka_provider.jobs.tracking import Outcome, Verdict
-
         if not self.job_name:
             return None
         events = self.hook.list_events(self.job_name, self.namespace, kind=self.adapter.resource.kind)
@@ -156,7 +154,6 @@ class MokaJobSensor(BaseSensorOperator):
 
     def look_and_defer(self, context: Context, event: Any = None, *, finish_by: float) -> Any:
         """Defer to the job's trigger, or (no job yet) to a timer to look again."""
-        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
         from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
         from moka_provider.triggers.job import MokaJobTrigger
@@ -174,7 +171,7 @@ class MokaJobSensor(BaseSensorOperator):
                 kwargs={"finish_by": finish_by},
             )
         assert job is not None
-        self.reporter.persist_links(context["ti"], self, job)
+        persist_urls(context["ti"], self, self.reporter.urls(job))
         if ended := self._ended(job):
             # Nothing to wait for: conclude here rather than defer to a trigger that fires at once
             # (which the scheduler may take for a task state changed behind its back).
@@ -195,8 +192,6 @@ class MokaJobSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context: Context, event: Mapping[str, Any]) -> Any:
-        from moka_provider.jobs.tracking import Outcome
-
         return self._conclude(context, Outcome.from_event(event, self.adapter))
 
     # -- both --------------------------------------------------------------------------------------
@@ -207,8 +202,6 @@ class MokaJobSensor(BaseSensorOperator):
 
     def find_job(self) -> dict[str, Any] | None:
         """The job by name, or the newest job matching the labels (``None`` if there is none)."""
-        from moka_provider.exceptions import MokaApiError
-
         resource = self.adapter.resource
         if self.job_name:
             try:
@@ -231,20 +224,16 @@ class MokaJobSensor(BaseSensorOperator):
         return jobs[-1]
 
     def _conclude(self, context: Context, outcome: Outcome) -> dict[str, Any]:
-        from airflow.providers.common.compat.sdk import AirflowSensorTimeout
-
-        from moka_provider.jobs.tracking import Verdict
-
         reporter = self.reporter
         reporter.pod = outcome.log_pod
         what, state = reporter.describe(outcome.job), outcome.status.state or "none"
         if outcome.verdict is Verdict.TIMEOUT:
-            reporter.persist_links(context["ti"], self, outcome.job)
+            persist_urls(context["ti"], self, reporter.urls(outcome.job))
             raise AirflowSensorTimeout(
                 f"{what} did not finish within timeout={self.timeout:g}s (state {state})"
             )
         tail = reporter.log_tail(outcome.job)
-        reporter.persist_links(context["ti"], self, outcome.job)  # with the log pod found
+        persist_urls(context["ti"], self, reporter.urls(outcome.job))  # with the log pod found
         if outcome.verdict is Verdict.UNHEALTHY:
             raise reporter.failed(
                 outcome,
@@ -259,6 +248,7 @@ class MokaJobSensor(BaseSensorOperator):
                 f"(last state {state}){tail}",
                 tail,
             )
+        cost = reporter.cost(outcome)  # in the task log; the operator that owns the job counts it in Stats
         if outcome.verdict is Verdict.FAILED:
             raise reporter.failed(outcome, reporter.failure(outcome, tail), tail)
-        return reporter.result(outcome)
+        return reporter.result(outcome, cost)

@@ -20,9 +20,14 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from moka_provider.engines.registry import adapter_for
 from moka_provider.exceptions import MokaApiError
+from moka_provider.hooks.moka_async import MokaAsyncHook
 from moka_provider.hooks.retrying import OutageWait
+from moka_provider.hooks.shared_watch import WatchTrouble, subscription
 from moka_provider.jobs.identity import JOB_KEY_LABEL
+from moka_provider.jobs.logs import newest
+from moka_provider.jobs.tracking import Deadlines, JobTracker, Verdict
 
 #: How long a trigger waits for its shared watch's first list before looking the job up itself.
 SYNC_WAIT_SECONDS = 30.0
@@ -80,14 +85,9 @@ class MokaJobTrigger(BaseTrigger):
         )
 
     def _hook(self) -> Any:
-        from moka_provider.hooks.moka_async import MokaAsyncHook
-
         return MokaAsyncHook(moka_conn_id=self.moka_conn_id)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from moka_provider.engines.registry import adapter_for
-        from moka_provider.jobs.tracking import Deadlines, JobTracker
-
         adapter = adapter_for(self.engine)
         placeholder = {"metadata": {"name": self.name, "namespace": self.namespace, "uid": self.uid}}
         tracker = JobTracker(
@@ -120,9 +120,6 @@ class MokaJobTrigger(BaseTrigger):
         """Wait through the loop's shared watch of the job's kind (narrowed by ``selector``) until
         the job ends or a deadline passes; a job found deleted, or in trouble past its grace, is
         judged by its operator's Events (it may have ended first)."""
-        from moka_provider.hooks.shared_watch import subscription
-        from moka_provider.jobs.tracking import Verdict
-
         async with subscription(
             hook, adapter.resource, self.namespace, selector, adapter.slim, name=self.name, uid=self.uid
         ) as subscribed:
@@ -137,8 +134,6 @@ class MokaJobTrigger(BaseTrigger):
     async def _follow(
         self, hook: Any, adapter: Any, tracker: Any, subscribed: Any, selector: str | None
     ) -> Any:
-        from moka_provider.hooks.shared_watch import WatchTrouble
-
         # The watch knows the job (from its list, or an event since), unless the job was created
         # (or deleted) after the watch last heard: then it is looked up (a job gone before the
         # trigger started would give no event).
@@ -182,8 +177,6 @@ class MokaJobTrigger(BaseTrigger):
         if not self.delete_on_kill:
             self.log.info("keeping %s/%s: the task said delete_on_kill=False", self.namespace, self.name)
             return
-        from moka_provider.engines.registry import adapter_for
-
         resource = adapter_for(self.engine).resource
         if await self._hook().delete(resource, self.name, self.namespace, missing_ok=True):
             self.log.info("deleted %s", resource.describe(self.namespace, self.name))
@@ -202,8 +195,6 @@ async def _log_pod(hook: Any, adapter: Any, job: dict[str, Any], *, seen_only: b
         found = []  # the log is read again when the task resumes; only the name may be missing
     if not found:
         return None if seen_only else pods.name
-    from moka_provider.jobs.logs import newest
-
     return str(newest(found)["metadata"]["name"])
 
 

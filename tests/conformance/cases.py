@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from moka_provider.engines.registry import adapter_for
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.local.controllers.base import LEFT_ALONE_LABEL
 from moka_provider.operators.flink import MokaFlinkOperator
 from moka_provider.operators.job import MokaJobOperator
 from moka_provider.operators.ray import MokaRayOperator
 from moka_provider.operators.spark import MokaSparkOperator
 from moka_provider.sensors.job import MokaJobSensor
+from moka_provider.settings import MokaSettings
 from tests.conformance.traces import TRACE_LABEL, Trace
 
 #: No trace needs longer; a provider that waits past it fails the trace rather than hanging.

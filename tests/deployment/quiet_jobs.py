@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.jobs.identity import LABEL_PREFIX, label_value
+from moka_provider.resources import SPARK_APPLICATION
 
 #: The annotation naming a job's task (``JobIdentity.annotations``).
 TASK_ID_ANNOTATION = LABEL_PREFIX + "task-id"

@@ -16,8 +16,8 @@ from typing import Any
 import psutil
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.hooks.moka import MokaHook
+from moka_provider.resources import SPARK_APPLICATION
 from tests.deployment.conftest import jobs_of_run, phase_of, record
 from tests.deployment.rest import AirflowRest
 from tests.deployment.stack import Deployment

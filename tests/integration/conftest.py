@@ -85,6 +85,23 @@ def hook(request: pytest.FixtureRequest, moka_local: Any) -> SyncOrAsync:
     return SyncOrAsync(request.param)
 
 
+def patch_as_admin(admin_api: Any, resource: Any, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+    """Merge-patch a custom object in the jobs namespace as someone other than Airflow (the
+    cluster admin): Airflow's Role has no ``patch``."""
+    from kubernetes import client
+
+    patched: dict[str, Any] = client.CustomObjectsApi(admin_api).patch_namespaced_custom_object(
+        resource.group,
+        resource.version,
+        "moka",
+        resource.plural,
+        name,
+        patch,
+        _content_type="application/merge-patch+json",
+    )
+    return patched
+
+
 def spark_app(name: str, **labels: str) -> dict[str, Any]:
     """A minimal valid SparkApplication."""
     return {

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.local.controllers.base import LEFT_ALONE_LABEL
+from moka_provider.resources import SPARK_APPLICATION
 from tests.integration.conftest import SyncOrAsync, spark_app
 
 

@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from moka_provider.local import control_plane, engines, processes
+from moka_provider.local.control_plane import LocalState
 from moka_provider.local.controllers.flink import PYTHON_DRIVER
 from moka_provider.local.controllers.kube_names import ALPHANUMS
 from moka_provider.local.install import cached_apiserver, find_binary
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.local.paths import StatePaths
+from moka_provider.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from tests.integration.conftest import listening_addresses, process_alive
 
 pytestmark = pytest.mark.skipif(
@@ -417,16 +418,16 @@ def test_upstream_flink_examples_fail_clearly_where_they_need_an_image(
         assert message in json.loads(status_of(failed)["error"])["message"]
 
 
-def restart_controllers(paths: StatePaths) -> None:
+def restart_controllers(paths: StatePaths, state: LocalState) -> None:
     """Stop the session's controllers process and start it again, as `moka local up` does."""
     processes.stop(paths.component("controllers"), grace=5)
-    control_plane.start_controllers(paths)
+    control_plane.start_controllers(paths, state)
 
 
 def test_restarted_controller_picks_up_a_running_job_without_running_it_twice(
     moka_local: Any, hook: Any, core: Any, unique_name: str, cleanup: list
 ) -> None:
-    paths, _ = moka_local
+    paths, state = moka_local
     job = {"jarURI": f"local://{WORKLOAD}", "args": ["--sleep", "4"], "parallelism": 1}
     created = hook.create(FLINK_DEPLOYMENT, deployment(unique_name, job))
     cleanup.append((FLINK_DEPLOYMENT, unique_name))
@@ -440,7 +441,7 @@ def test_restarted_controller_picks_up_a_running_job_without_running_it_twice(
     )
     pod = jobmanager(core, unique_name)
     pod_name, pod_uid = pod.metadata.name, pod.metadata.uid
-    restart_controllers(paths)
+    restart_controllers(paths, state)
 
     seen = follow(hook, FLINK_DEPLOYMENT, created, lambda obj: job_state(obj) in ("FINISHED", "FAILED"))
     assert distinct([job_state(o) for o in seen]) == ["CREATED", "RUNNING", "FINISHED"]

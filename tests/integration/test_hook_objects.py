@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import (
+from moka_provider.exceptions import MokaApiError
+from moka_provider.resources import (
     ALL_RESOURCES,
     FLINK_DEPLOYMENT,
     FLINK_SESSION_JOB,
@@ -16,7 +17,6 @@ from moka_provider.engines.resources import (
     CustomResource,
     resource_for,
 )
-from moka_provider.exceptions import MokaApiError
 from tests.integration.conftest import SyncOrAsync, manifests, spark_app
 
 
@@ -52,13 +52,6 @@ def test_create_get_list_patch_delete(
     listed = hook.list(resource, label_selector=f"moka.test/case={unique_name}")
     assert [item["metadata"]["name"] for item in listed] == [unique_name]
     assert hook.list(resource, label_selector="moka.test/case=nothing-has-this") == []
-
-    patched = hook.patch(resource, unique_name, {"metadata": {"annotations": {"moka.test/patched": "yes"}}})
-    assert patched["metadata"]["annotations"]["moka.test/patched"] == "yes"
-    json_patched = hook.patch(
-        resource, unique_name, [{"op": "add", "path": "/metadata/labels/moka.test~1json", "value": "1"}]
-    )
-    assert json_patched["metadata"]["labels"]["moka.test/json"] == "1"
 
     assert hook.delete(resource, unique_name) is True
     with pytest.raises(MokaApiError) as gone:

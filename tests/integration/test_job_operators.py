@@ -142,6 +142,23 @@ def assert_succeeded(output: str, hook: SyncOrAsync, engine: str, mode: str) -> 
         assert xcom["_link_RayDashboardLink"].endswith(f"/#/jobs/{result['job_id']}")
     if engine == "spark":
         assert_spark_result(job, xcom, mode, output)
+    assert_cost(output, result)
+
+
+#: What each case's job reserves per second of its run (CPUs, GiB), from the sizes in
+#: moka_engine_cases: Spark (Python) a driver and one executor of 1 core and 512m, each with 384 MiB
+#: of overhead (40% of 512m is less); Flink the spec builder's JobManager and one TaskManager
+#: (parallelism 1) of 1 CPU and 2048m; Ray the head only, 1 CPU and 1Gi.
+RESERVED_PER_SECOND = {"spark": (2, 2 * 896 / 1024), "flink": (2, 4), "ray": (1, 1)}
+
+
+def assert_cost(output: str, result: dict[str, Any]) -> None:
+    """The XCom's cost: the case's pods over a run within the task's wait, and its task-log line."""
+    cost, (cores, gib) = result["cost"], RESERVED_PER_SECOND[result["engine"]]
+    assert cost["method"] == "spec" and 0 < cost["seconds"] <= result["duration_seconds"] + 1, cost
+    assert cost["core_seconds"] == pytest.approx(cores * cost["seconds"], abs=0.01), cost
+    assert cost["memory_gib_seconds"] == pytest.approx(gib * cost["seconds"], abs=0.01), cost
+    assert f"{result['kind']} {result['namespace']}/{result['name']} reserved " in output
 
 
 def assert_failed(output: str, hook: SyncOrAsync, engine: str, mode: str) -> None:
@@ -152,6 +169,7 @@ def assert_failed(output: str, hook: SyncOrAsync, engine: str, mode: str) -> Non
     name = f"{job['metadata']['namespace']}/{job['metadata']['name']}"
     assert f"{name} failed ({status.state}): {status.message.splitlines()[0]}" in output
     assert "script fails on purpose with exit code 3" in output  # the job's log, in the task log
+    assert f"{name} reserved " in output  # a failed job reserved its pods too
     assert " lines of the log (" in output  # and its last lines in the error (Flink's end in a stack trace)
 
 
@@ -269,7 +287,7 @@ def test_a_deferred_task_killed_by_a_user_deletes_its_job(hook: SyncOrAsync) -> 
 def test_a_job_stuck_pending_times_out_and_is_deleted(
     airflow_env: dict[str, str], hook: SyncOrAsync, unique_name: str
 ) -> None:
-    from moka_provider.engines.resources import SPARK_APPLICATION
+    from moka_provider.resources import SPARK_APPLICATION
 
     engine, dag_id = "spark", "moka_spark_start_timeout"
     clean(hook, engine, dag_id)

@@ -53,7 +53,7 @@ def test_cli_up_status_env_down(second_instance: Path, moka_local: Any) -> None:
     assert second is not None and second.server != session_state.server
     script = (
         "from moka_provider.hooks.moka import MokaHook;"
-        "from moka_provider.engines.resources import SPARK_APPLICATION as S;"
+        "from moka_provider.resources import SPARK_APPLICATION as S;"
         "print(len(MokaHook().list(S)))"
     )
     evaluated = subprocess.run(

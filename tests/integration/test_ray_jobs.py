@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import RAY_JOB
 from moka_provider.local import control_plane, processes
 from moka_provider.local.controllers.kube_names import ALPHANUMS
+from moka_provider.resources import RAY_JOB
 from tests.conftest import REPO
-from tests.integration.conftest import SyncOrAsync, listening_addresses, process_alive
+from tests.integration.conftest import SyncOrAsync, listening_addresses, patch_as_admin, process_alive
 
 WORKLOAD = REPO / "dags_examples" / "workloads" / "ray_job.py"
 FINISHED = {"Complete", "Failed", "ValidationFailed"}
@@ -274,7 +274,7 @@ def test_restarted_controller_picks_up_without_a_second_run(
     unique_name: str,
     created: Callable[[dict[str, Any]], str],
 ) -> None:
-    paths, _ = moka_local
+    paths, state = moka_local
     created(ray_job(unique_name, "2", "--sleep", "3"))
     job = wait_for(ray, unique_name, in_states("Running"))
     uids = {pod: _pod(admin_api, pod).metadata.uid for pod in _pods(admin_api, unique_name)}
@@ -283,7 +283,7 @@ def test_restarted_controller_picks_up_without_a_second_run(
     os.kill(controllers, signal.SIGKILL)
     while processes.running_pid(paths.component("controllers")):
         time.sleep(0.05)
-    control_plane.start_controllers(paths)
+    control_plane.start_controllers(paths, state)
     done = wait_for(ray, unique_name, in_states(*FINISHED))
     assert deployment_status(done) == "Complete", done["status"]
     assert done["status"]["jobId"] == job["status"]["jobId"]
@@ -301,15 +301,17 @@ def test_missing_engine_fails_the_submission_with_what_to_install(
     created: Callable[[dict[str, Any]], str],
     tmp_path: Path,
 ) -> None:
-    paths, _ = moka_local
+    paths, state = moka_local
     processes.stop(paths.component("controllers"))
-    control_plane.start_controllers(paths, env={**os.environ, "MOKA_CACHE_DIR": str(tmp_path / "no-engines")})
+    control_plane.start_controllers(
+        paths, state, env={**os.environ, "MOKA_CACHE_DIR": str(tmp_path / "no-engines")}
+    )
     try:
         created(ray_job(unique_name, "1"))
         job = wait_for(ray, unique_name, in_states(*FINISHED), timeout=60)
     finally:
         processes.stop(paths.component("controllers"))
-        control_plane.start_controllers(paths)
+        control_plane.start_controllers(paths, state)
     status = job["status"]
     assert deployment_status(job) == "Failed" and status["reason"] == "SubmissionFailed", status
     assert "run `moka local install --engine ray`" in status["message"]
@@ -337,7 +339,7 @@ def test_suspended_job_starts_nothing_until_resumed(
     created(ray_job(unique_name, "1", suspend=True))
     job = wait_for(ray, unique_name, in_states("Suspended"), timeout=30)
     assert "jobId" not in job["status"] and _pods(admin_api, unique_name) == []
-    ray.patch(RAY_JOB, unique_name, {"spec": {"suspend": False}})
+    patch_as_admin(admin_api, RAY_JOB, unique_name, {"spec": {"suspend": False}})
     job = wait_for(ray, unique_name, in_states("Initializing", "Running"), timeout=30)
     assert job["status"]["jobId"].startswith(f"{unique_name}-")
 

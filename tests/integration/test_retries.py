@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks.retrying import RetryPolicy
+from moka_provider.resources import SPARK_APPLICATION
 from tests.integration.conftest import SyncOrAsync, spark_app
 from tests.integration.fault_proxy import Fault
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.local import control_plane, processes
+from moka_provider.resources import SPARK_APPLICATION
 from tests.conftest import REPO
 from tests.integration.conftest import SyncOrAsync, listening_addresses, process_alive
 
@@ -184,7 +184,7 @@ def test_restarted_controller_picks_up_without_a_second_run(
 ) -> None:
     from kubernetes import client
 
-    paths, _ = moka_local
+    paths, state = moka_local
     spark.create(SPARK_APPLICATION, pi_app(unique_name, "1", "--sleep", "4"))
     wait_for(spark, unique_name, {"RUNNING"})
     uid = client.CoreV1Api(admin_api).read_namespaced_pod(f"{unique_name}-driver", "moka").metadata.uid
@@ -193,7 +193,7 @@ def test_restarted_controller_picks_up_without_a_second_run(
     os.kill(controllers, signal.SIGKILL)
     while processes.running_pid(paths.component("controllers")):
         time.sleep(0.05)
-    control_plane.start_controllers(paths)
+    control_plane.start_controllers(paths, state)
     app = wait_for(spark, unique_name, {"COMPLETED", "FAILED"})
     assert state_of(app) == "COMPLETED"
     assert (app["status"]["submissionAttempts"], app["status"]["executionAttempts"]) == (1, 1)
@@ -205,16 +205,18 @@ def test_restarted_controller_picks_up_without_a_second_run(
 def test_missing_engine_fails_the_submission_with_what_to_install(
     spark: SyncOrAsync, moka_local: Any, unique_name: str, tmp_path: Any
 ) -> None:
-    paths, _ = moka_local
+    paths, state = moka_local
     processes.stop(paths.component("controllers"))
-    control_plane.start_controllers(paths, env={**os.environ, "MOKA_CACHE_DIR": str(tmp_path / "no-engines")})
+    control_plane.start_controllers(
+        paths, state, env={**os.environ, "MOKA_CACHE_DIR": str(tmp_path / "no-engines")}
+    )
     try:
         policy = {"type": "OnFailure", "onSubmissionFailureRetries": 1, "onSubmissionFailureRetryInterval": 1}
         spark.create(SPARK_APPLICATION, pi_app(unique_name, "1", restartPolicy=policy))
         app = wait_for(spark, unique_name, {"FAILED"}, timeout=60)
     finally:
         processes.stop(paths.component("controllers"))
-        control_plane.start_controllers(paths)
+        control_plane.start_controllers(paths, state)
     assert "run `moka local install --engine spark`" in app["status"]["applicationState"]["errorMessage"]
     assert app["status"]["submissionAttempts"] == 2  # one retry of the submission, then FAILED
     spark.delete(SPARK_APPLICATION, unique_name)

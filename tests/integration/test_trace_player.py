@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
+from moka_provider.resources import SPARK_APPLICATION
 from tests.conformance.cases import sensor_job_manifest
 from tests.conformance.player import TracePlayer
 from tests.conformance.traces import TRACES, load

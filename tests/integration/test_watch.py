@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.hooks.retrying import RetryPolicy
-from tests.integration.conftest import SyncOrAsync, spark_app
+from moka_provider.resources import SPARK_APPLICATION
+from tests.integration.conftest import SyncOrAsync, patch_as_admin, spark_app
 from tests.integration.fault_proxy import Fault
 
 FAST = RetryPolicy(attempts=4, initial_wait=0.05, max_wait=0.2)
@@ -22,20 +22,29 @@ def controllers_paused(moka_local: Any) -> Iterator[None]:
     """These tests count every change to their objects: keep the local operators from making any."""
     from moka_provider.local import control_plane, processes
 
-    paths, _ = moka_local
+    paths, state = moka_local
     processes.stop(paths.component("controllers"))
     yield
-    control_plane.start_controllers(paths)
+    control_plane.start_controllers(paths, state)
 
 
-def mutate_later(name: str, patches: int, delay: float = 0.5, then_delete: bool = False) -> threading.Thread:
+def set_step(admin_api: Any, name: str, value: str) -> None:
+    """Change the app as someone else would: its ``moka.test/step`` annotation."""
+    patch_as_admin(
+        admin_api, SPARK_APPLICATION, name, {"metadata": {"annotations": {"moka.test/step": value}}}
+    )
+
+
+def mutate_later(
+    admin_api: Any, name: str, patches: int, delay: float = 0.5, then_delete: bool = False
+) -> threading.Thread:
     """Patch (and delete) an app from another thread while the test watches it."""
 
     def run() -> None:
         hook = SyncOrAsync("sync").hook
         time.sleep(delay)
-        for step in range(patches):
-            hook.patch(SPARK_APPLICATION, name, {"metadata": {"annotations": {"moka.test/step": str(step)}}})
+        for index in range(patches):
+            set_step(admin_api, name, str(index))
             time.sleep(0.1)
         if then_delete:
             hook.delete(SPARK_APPLICATION, name)
@@ -45,9 +54,9 @@ def mutate_later(name: str, patches: int, delay: float = 0.5, then_delete: bool 
     return thread
 
 
-def test_watch_sees_added_modified_deleted(hook: SyncOrAsync, unique_name: str) -> None:
+def test_watch_sees_added_modified_deleted(hook: SyncOrAsync, admin_api: Any, unique_name: str) -> None:
     hook.create(SPARK_APPLICATION, spark_app(unique_name))
-    mutator = mutate_later(unique_name, patches=2, then_delete=True)
+    mutator = mutate_later(admin_api, unique_name, patches=2, then_delete=True)
     events = hook.watch(SPARK_APPLICATION, name=unique_name, limit=4, timeout=30)
     mutator.join()
     assert [event.type for event in events] == ["ADDED", "MODIFIED", "MODIFIED", "DELETED"]
@@ -70,9 +79,11 @@ def test_watch_by_label_ignores_other_objects(hook: SyncOrAsync, unique_name: st
             hook.delete(SPARK_APPLICATION, name)
 
 
-def test_watch_from_a_resource_version_starts_after_it(hook: SyncOrAsync, unique_name: str) -> None:
+def test_watch_from_a_resource_version_starts_after_it(
+    hook: SyncOrAsync, admin_api: Any, unique_name: str
+) -> None:
     created = hook.create(SPARK_APPLICATION, spark_app(unique_name))
-    hook.patch(SPARK_APPLICATION, unique_name, {"metadata": {"annotations": {"moka.test/step": "later"}}})
+    set_step(admin_api, unique_name, "later")
     try:
         events = hook.watch(
             SPARK_APPLICATION,
@@ -87,11 +98,13 @@ def test_watch_from_a_resource_version_starts_after_it(hook: SyncOrAsync, unique
 
 
 @pytest.mark.parametrize("style", ["sync", "async"])
-def test_watch_resumes_after_the_stream_is_cut(fault_proxy: Any, style: str, unique_name: str) -> None:
+def test_watch_resumes_after_the_stream_is_cut(
+    fault_proxy: Any, admin_api: Any, style: str, unique_name: str
+) -> None:
     hook = SyncOrAsync(style, conn_id="moka_faulty", retry_policy=FAST)
     hook.create(SPARK_APPLICATION, spark_app(unique_name))
     fault_proxy.inject(Fault(r"GET .*sparkapplications\?.*watch=True", times=1, cut_after_lines=1))
-    mutator = mutate_later(unique_name, patches=3)
+    mutator = mutate_later(admin_api, unique_name, patches=3)
     events = hook.watch(SPARK_APPLICATION, name=unique_name, limit=4, timeout=30)
     mutator.join()
     hook.delete(SPARK_APPLICATION, unique_name)
@@ -104,7 +117,7 @@ def test_watch_resumes_after_the_stream_is_cut(fault_proxy: Any, style: str, uni
 
 
 @pytest.mark.parametrize("style", ["sync", "async"])
-def test_watch_relists_after_410_gone(fault_proxy: Any, style: str, unique_name: str) -> None:
+def test_watch_relists_after_410_gone(fault_proxy: Any, admin_api: Any, style: str, unique_name: str) -> None:
     """A resourceVersion the server no longer has: the watch re-lists and reports the current state.
 
     Version "1" predates the server's watch cache, so the real API server answers 410 Gone
@@ -112,7 +125,7 @@ def test_watch_relists_after_410_gone(fault_proxy: Any, style: str, unique_name:
     """
     sync = SyncOrAsync("sync").hook
     sync.create(SPARK_APPLICATION, spark_app(unique_name))
-    sync.patch(SPARK_APPLICATION, unique_name, {"metadata": {"annotations": {"moka.test/step": "latest"}}})
+    set_step(admin_api, unique_name, "latest")
     latest = sync.get(SPARK_APPLICATION, unique_name)["metadata"]["resourceVersion"]
     hook = SyncOrAsync(style, conn_id="moka_faulty", retry_policy=FAST)
     try:

@@ -298,7 +298,7 @@ MAPPED = tuple(GOLDEN_PATH_MAP)
 
 
 def moka_settings() -> Any:
-    from moka_provider.hooks.connection_settings import MokaSettings
+    from moka_provider.settings import MokaSettings
 
     return MokaSettings(
         namespace="moka-migration",
@@ -324,8 +324,8 @@ def unmapped(task: Any) -> Any:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_moka_task_renders_to_a_valid_spark_application(name: str, rewritten_bag: Any) -> None:
-    from moka_provider.engines.resources import SPARK_APPLICATION
-    from moka_provider.jobs.schema import validate_against_crd
+    from moka_provider.resources import SPARK_APPLICATION
+    from moka_provider.schema import validate_against_crd
 
     settings = moka_settings()
     checked = 0

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.schema import validate_against_crd
+from moka_provider.resources import CustomResource
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 
 @dataclass(frozen=True)

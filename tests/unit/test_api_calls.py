@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, RAY_JOB, SPARK_APPLICATION
 from moka_provider.hooks import api_calls
+from moka_provider.local.controllers.client import status_patch
+from moka_provider.resources import FLINK_DEPLOYMENT, RAY_JOB, SPARK_APPLICATION
 
 CR_ARGS = {
     "group": "sparkoperator.k8s.io",
@@ -83,27 +82,17 @@ def test_a_watch_may_stay_quiet_longer_than_its_server_timeout():
     assert read > api_calls.WATCH_REQUEST_SECONDS and connect <= 60
 
 
-def test_patch_object_with_a_mapping_is_a_merge_patch():
-    patch = {"spec": {"suspend": True}}
+def test_a_status_patch_is_a_merge_patch_of_the_status_subresource():
+    call = status_patch(SPARK_APPLICATION, "moka", "pi", {"applicationState": {"state": "RUNNING"}})
 
-    call = api_calls.patch_object(SPARK_APPLICATION, "moka", "pi", patch)
-
-    assert call.method == "patch_namespaced_custom_object"
-    assert call.kwargs["_content_type"] == "application/merge-patch+json"
-    assert call.kwargs["body"] == patch
-    assert call.kwargs["name"] == "pi"
-    assert call.operation == "patch SparkApplication moka/pi"
-
-
-@pytest.mark.parametrize(
-    "patch",
-    [[{"op": "replace", "path": "/spec/suspend", "value": True}], []],
-)
-def test_patch_object_with_a_list_is_a_json_patch(patch):
-    call = api_calls.patch_object(SPARK_APPLICATION, "moka", "pi", patch)
-
-    assert call.kwargs["_content_type"] == "application/json-patch+json"
-    assert call.kwargs["body"] == patch
+    assert call.method == "patch_namespaced_custom_object_status"
+    assert call.kwargs == {
+        **CR_ARGS,
+        "name": "pi",
+        "body": {"status": {"applicationState": {"state": "RUNNING"}}},
+        "_content_type": "application/merge-patch+json",
+    }
+    assert call.operation == "patch status of SparkApplication moka/pi"
 
 
 def test_delete_object_propagates_in_the_background():

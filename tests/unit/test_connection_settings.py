@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moka_provider.hooks.connection_settings import (
+from moka_provider.settings import (
     LINK_FIELDS,
     ConnectionSettingsError,
     MokaSettings,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import ALL_RESOURCES, CustomResource
 from moka_provider.local.crd_adapt import adapt_crd, needs_adaptation
+from moka_provider.resources import ALL_RESOURCES, CustomResource
 
 
 def crd_with(schema: dict[str, Any]) -> dict[str, Any]:

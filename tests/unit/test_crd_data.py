@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import moka_provider
-from moka_provider.engines.resources import ALL_RESOURCES
+from moka_provider.resources import ALL_RESOURCES
 
 PACKAGE_CRDS = Path(moka_provider.__file__).resolve().parent / "data" / "crds"
 

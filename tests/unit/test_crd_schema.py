@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 
-from moka_provider.engines.resources import RAY_JOB, SPARK_APPLICATION, CustomResource, resource_for
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.jobs.schema import validate_against_crd
+from moka_provider.resources import RAY_JOB, SPARK_APPLICATION, CustomResource, resource_for
+from moka_provider.schema import validate_against_crd
 
 SPARK_PI: dict[str, Any] = {
     "apiVersion": "sparkoperator.k8s.io/v1beta2",

@@ -7,12 +7,12 @@ import pickle
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from moka_provider.engines.base import JobStatus, Phase
-from moka_provider.engines.resources import UnknownResourceError
 from moka_provider.engines.spark import SparkAdapter
 from moka_provider.exceptions import MokaApiError, MokaError, MokaJobFailed, MokaJobSpecError
-from moka_provider.hooks.connection_settings import ConnectionSettingsError
 from moka_provider.jobs.reporting import JobReporter
 from moka_provider.jobs.tracking import Outcome, Verdict
+from moka_provider.resources import UnknownResourceError
+from moka_provider.settings import ConnectionSettingsError
 
 
 def test_every_error_shares_one_base():

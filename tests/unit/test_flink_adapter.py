@@ -15,14 +15,14 @@ from moka_provider.engines.flink import (
     flink_job_status,
 )
 from moka_provider.engines.registry import ADAPTERS, adapter_for
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.local.controllers.flink_job import (
     error_json,
     failure_error,
     missing_jobmanager_error,
     validation_error,
 )
+from moka_provider.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from moka_provider.settings import MokaSettings
 
 DEPLOYMENT = FlinkAdapter()
 SESSION_JOB = FlinkSessionJobAdapter()

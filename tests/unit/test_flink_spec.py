@@ -17,11 +17,11 @@ from moka_provider.engines.flink_spec import (
     build_flink_session_job,
     flink_version_name,
 )
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.schema import validate_against_crd
 from moka_provider.local.controllers import flink as local_flink
+from moka_provider.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 BARE = MokaSettings()
 JAR = "local:///opt/flink/usrlib/etl.jar"

@@ -8,12 +8,12 @@ import pytest
 from airflow.sdk.module_loading import import_string
 
 from moka_provider.engines.base import Phase
+from moka_provider.engines.links import SHARED_BUTTONS, job_urls, link_params
 from moka_provider.engines.spark import SparkAdapter
 from moka_provider.get_provider_info import get_provider_info
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.urls import SHARED_BUTTONS, job_urls, link_params
 from moka_provider.links.job_links import ALL_LINKS, MokaJobLink, MokaUILink, SparkUILink, persist_urls
 from moka_provider.operators.spark import MokaSparkOperator
+from moka_provider.settings import MokaSettings
 
 SETTINGS = MokaSettings.from_extras(
     {
@@ -197,3 +197,23 @@ def test_the_log_pod_seen_fills_pod_where_the_status_names_none():
     assert job_urls(settings, FlinkAdapter(), job, Phase.SUCCEEDED)["job_log"] is None
     found = job_urls(settings, FlinkAdapter(), job, Phase.SUCCEEDED, pod="wc-7c9f8d6b5d-x2k4p")
     assert found["job_log"] == "https://logs.test/moka/wc-7c9f8d6b5d-x2k4p.log"
+
+
+def test_reporter_urls_follow_the_jobs_own_phase_and_the_log_pod_it_found():
+    from types import SimpleNamespace
+
+    from moka_provider.engines.flink import FlinkAdapter
+    from moka_provider.jobs.reporting import JobReporter
+
+    hook = SimpleNamespace(settings=SETTINGS)
+    ended = {**JOB, "status": {**JOB["status"], "applicationState": {"state": "COMPLETED"}}}
+    spark = JobReporter(hook, SparkAdapter(), log=None)
+    assert spark.urls(JOB)["spark_ui"] == "https://spark.test/moka/pi-1a2b3c4d/"
+    assert spark.urls(ended)["spark_ui"] == "https://history.test/history/spark-42/"
+
+    flink = JobReporter(hook, FlinkAdapter(), log=None)
+    job = {"metadata": {"name": "wc", "namespace": "moka"}, "status": {}}
+    assert flink.urls(job)["job_log"] is None
+    flink.pod = "wc-7c9f8d6b5d-x2k4p"
+    assert flink.urls(job)["job_log"] == "https://logs.test/moka/wc-7c9f8d6b5d-x2k4p"
+    assert flink.urls(job, "wc-other")["job_log"] == "https://logs.test/moka/wc-other"

@@ -12,9 +12,9 @@ import pytest
 
 from moka_provider.engines.base import LogPods
 from moka_provider.exceptions import MokaApiError
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.jobs import logs
 from moka_provider.jobs.logs import ERROR_TAIL_LINES, LogFollower, read_job_log
+from moka_provider.settings import MokaSettings
 
 PARAMS = {"namespace": "moka", "name": "pi-1a2b3c4d", "pod": "pi-1a2b3c4d-driver"}
 DRIVER = LogPods(

@@ -70,3 +70,30 @@ def test_the_phase_first_seen_survives_the_deferral(
 
     assert len(timings) == timers
     assert timings[-1] == "moka.job.running_to_done"
+
+
+def test_what_a_job_reserved_is_counted_by_engine_namespace_and_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow.providers.common.compat.sdk import Stats
+
+    from moka_provider.engines.cost import JobCost, PodGroup
+
+    counted: list[tuple[str, Any, Any]] = []
+    monkeypatch.setattr(
+        Stats, "incr", lambda name, count=None, tags=None: counted.append((name, count, tags))
+    )
+    operator = MokaSparkOperator(task_id="t", application="local:///app.py")
+    groups = (PodGroup("driver", 1, 1, 1.375), PodGroup("executors", 2, 0.5, 3.5))
+
+    operator._emit_cost(outcome(), JobCost(groups, 90))
+    operator._emit_cost(outcome(), JobCost(groups, 10, queue="root.etl"))
+    operator._emit_cost(outcome(), None)  # a job without a cost of its own counts nothing
+
+    tags = {"engine": "spark", "namespace": "m", "queue": "none"}
+    assert counted == [
+        ("moka.job.core_seconds", 180, tags),  # 90 s x (1 + 2 x 0.5) cores
+        ("moka.job.memory_gib_seconds", 754, tags),  # 90 s x (1.375 + 2 x 3.5) GiB = 753.75
+        ("moka.job.core_seconds", 20, {**tags, "queue": "root.etl"}),
+        ("moka.job.memory_gib_seconds", 84, {**tags, "queue": "root.etl"}),  # 83.75
+    ]

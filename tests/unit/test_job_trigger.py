@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from airflow.triggers.base import TriggerEvent
 
-from moka_provider.engines.resources import SPARK_APPLICATION, CustomResource
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks.retrying import RetryPolicy
 from moka_provider.hooks.shared_watch import running_watches
 from moka_provider.hooks.watching import WatchEvent, WatchSession
+from moka_provider.resources import SPARK_APPLICATION, CustomResource
 from moka_provider.triggers.job import MokaJobTrigger
 
 NAME, NAMESPACE, UID = "pi-1a2b3c4d", "moka", "uid-1"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from moka_provider.hooks.connection_settings import MokaSettings
+from moka_provider.data import spark_sql_runner_path
 from moka_provider.local import engines
 from moka_provider.local.kubeconfig import connection_uri
-from moka_provider.migration import spark_sql_runner
+from moka_provider.settings import MokaSettings
 
 NOT_INSTALLED = {
     "spark_version": "3.5.0",
@@ -54,7 +54,7 @@ def test_uri_round_trips_through_airflow(tmp_path: Path) -> None:
         "namespace": "moka",
         "log_archive_url": f"file://{tmp_path}/state%20dir/log-archive/{{namespace}}/{{pod}}.log",
         **NOT_INSTALLED,
-        "spark_sql_runner": "local://" + str(Path(spark_sql_runner.__file__).resolve()),
+        "spark_sql_runner": "local://" + str(spark_sql_runner_path().resolve()),
     }
     assert Path(extras["spark_sql_runner"].removeprefix("local://")).is_file()
     # Airflow's own URI of it too (which writes plain query values: fine for these).

@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 import pytest
 
-from moka_provider.jobs.merge import deep_merge
+from moka_provider.merge import deep_merge
 
 
 def test_mappings_merge_recursively():

@@ -10,7 +10,6 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.providers.standard.operators.bash import BashOperator
 
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.migration.spark_submit import from_spark_submit_operator, parse_spark_submit_command
 from moka_provider.migration.translate import translate
 from moka_provider.operators.monarch import (
@@ -19,6 +18,7 @@ from moka_provider.operators.monarch import (
     MonarchSparkSubmitOperator,
 )
 from moka_provider.operators.spark import MokaSparkOperator
+from moka_provider.settings import MokaSettings
 
 SETTINGS = MokaSettings(
     namespace="team",

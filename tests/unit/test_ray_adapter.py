@@ -9,9 +9,9 @@ import pytest
 from moka_provider.engines.base import LogPods, Phase
 from moka_provider.engines.ray import RayAdapter
 from moka_provider.engines.registry import adapter_for
-from moka_provider.engines.resources import RAY_JOB
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.local.controllers import ray as local_ray
+from moka_provider.resources import RAY_JOB
+from moka_provider.settings import MokaSettings
 
 ADAPTER = RayAdapter()
 

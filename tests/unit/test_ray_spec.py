@@ -10,10 +10,10 @@ import yaml
 
 from moka_provider.engines import ray_spec
 from moka_provider.engines.ray_spec import DEFAULT_TTL_SECONDS, build_ray_job, runtime_env_yaml
-from moka_provider.engines.resources import RAY_JOB
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.schema import validate_against_crd
 from moka_provider.local.controllers import ray as local_ray
+from moka_provider.resources import RAY_JOB
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 BARE = MokaSettings()
 IMAGE = "registry.example/ray:2.52.0-amd64"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moka_provider.engines.resources import (
+from moka_provider.resources import (
     ALL_RESOURCES,
     FLINK_DEPLOYMENT,
     FLINK_SESSION_JOB,
@@ -94,3 +94,18 @@ def test_crd_matches_the_resource(resource: CustomResource):
     assert crd["spec"]["names"]["plural"] == resource.plural
     assert crd["spec"]["names"]["kind"] == resource.kind
     assert resource.version in [version["name"] for version in crd["spec"]["versions"]]
+
+
+def test_the_old_import_path_still_gives_the_same_objects():
+    import moka_provider.engines.resources as old
+    import moka_provider.resources as new
+
+    public = {
+        name
+        for name, value in vars(new).items()
+        if not name.startswith("_")
+        and (getattr(value, "__module__", None) == new.__name__ or isinstance(value, tuple))
+    }
+    assert set(old.__all__) == public
+    for name in old.__all__:
+        assert getattr(old, name) is getattr(new, name)

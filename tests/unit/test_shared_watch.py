@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.engines.spark import SparkAdapter
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks.retrying import RetryPolicy
 from moka_provider.hooks.shared_watch import WatchTrouble, running_watches, subscription
 from moka_provider.hooks.watching import WatchEvent, WatchSession
+from moka_provider.resources import SPARK_APPLICATION
 
 NAMESPACE = "moka"
 

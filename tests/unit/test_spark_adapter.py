@@ -8,9 +8,9 @@ import pytest
 
 from moka_provider.engines.base import LogPods, Phase
 from moka_provider.engines.registry import ADAPTERS, adapter_for
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.engines.spark import SparkAdapter
-from moka_provider.hooks.connection_settings import MokaSettings
+from moka_provider.resources import SPARK_APPLICATION
+from moka_provider.settings import MokaSettings
 
 ADAPTER = SparkAdapter()
 

@@ -16,13 +16,13 @@ from airflow.sdk import DAG, BaseOperator
 from airflow.sdk.definitions.mappedoperator import MappedOperator
 from airflow.serialization.serialized_objects import DagSerialization
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError, MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
 from moka_provider.hooks.retrying import RetryPolicy
 from moka_provider.hooks.watching import WatchEvent
 from moka_provider.jobs.tracking import Deadlines, JobTracker, Verdict
 from moka_provider.operators.spark import MokaSparkOperator
+from moka_provider.resources import CustomResource
+from moka_provider.settings import MokaSettings
 from tests.conftest import REPO
 
 START = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from moka_provider.engines import spark_spec
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.engines.spark_spec import build_spark_application, parse_application_file
 from moka_provider.exceptions import MokaJobSpecError
-from moka_provider.hooks.connection_settings import MokaSettings
-from moka_provider.jobs.schema import validate_against_crd
+from moka_provider.resources import SPARK_APPLICATION
+from moka_provider.schema import validate_against_crd
+from moka_provider.settings import MokaSettings
 
 CONNECTION = MokaSettings(
     namespace="team-a",

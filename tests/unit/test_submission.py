@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.engines.spark import SparkAdapter
 from moka_provider.exceptions import MokaApiError, MokaJobSpecError
 from moka_provider.jobs.identity import ATTEMPT_LABEL, JOB_KEY_LABEL, JobIdentity
 from moka_provider.jobs.submission import submit_or_adopt, with_identity
+from moka_provider.resources import CustomResource
 
 ADAPTER = SparkAdapter()
 IDENTITY = JobIdentity("etl", "load", "scheduled__2024-01-01T00:00:00+00:00", -1)

@@ -11,7 +11,8 @@ import pytest
 
 from moka_provider.engines.base import Phase
 from moka_provider.engines.spark import SparkAdapter
-from moka_provider.jobs.tracking import Deadlines, JobTracker, Outcome, Verdict, created_at
+from moka_provider.exceptions import MokaJobSpecError
+from moka_provider.jobs.tracking import Deadlines, JobTracker, Outcome, Verdict, created_at, positive_seconds
 
 ADAPTER = SparkAdapter()
 CREATED = "2024-03-01T12:00:00Z"
@@ -428,6 +429,21 @@ def test_trouble_that_clears_within_the_grace_starts_the_grace_anew_next_time():
     assert tracker.seconds_left() is None
 
 
+def test_a_running_job_whose_jobmanager_is_in_error_is_judged_after_the_grace():
+    from moka_provider.engines.flink import FlinkAdapter
+
+    crashing = flink_in_error("[flink-main-container] CrashLoopBackOff")
+    crashing["status"]["jobStatus"] = {"state": "RUNNING"}
+    tracker = JobTracker(FlinkAdapter(), flink_running(), Deadlines(), time.time(), error_grace=60)
+
+    assert tracker.observe("MODIFIED", crashing) is None
+    assert tracker.status.phase is Phase.RUNNING and tracker.status.trouble
+    since = tracker.troubled_since
+    assert since is not None
+    outcome = tracker.check(now=since + 60)
+    assert outcome is not None and outcome.verdict is Verdict.UNHEALTHY
+
+
 def test_without_an_error_grace_trouble_never_ends_the_wait():
     from moka_provider.engines.flink import FlinkAdapter
 
@@ -488,3 +504,32 @@ def test_a_grace_beginning_mid_watch_is_a_nearer_deadline():
     assert tracker.troubled_since is not None
     assert tracker.next_deadline() == pytest.approx(tracker.troubled_since + 60)
     assert JobTracker(ADAPTER, spark_job("RUNNING"), Deadlines()).deadline_moved_closer(None) is False
+
+
+# --- the task arguments the waiting is given -------------------------------------------------------
+
+
+@pytest.mark.parametrize("argument", ["error_grace", "timeout"])
+@pytest.mark.parametrize("value", [0, -5, datetime.timedelta(0)])
+def test_durations_must_be_positive_and_the_error_names_the_argument(argument, value):
+    with pytest.raises(MokaJobSpecError) as error:
+        positive_seconds(value, argument)
+    assert error.value.argument == argument and "must be positive" in str(error.value)
+
+
+def test_durations_are_seconds_or_timedeltas():
+    assert positive_seconds(datetime.timedelta(minutes=2), "timeout") == 120
+    assert positive_seconds(1.5, "timeout") == 1.5
+    assert positive_seconds(None, "timeout") is None
+
+
+def test_the_sensor_validates_its_error_grace_as_the_operators_do():
+    from moka_provider.sensors.job import MokaJobSensor
+
+    with pytest.raises(MokaJobSpecError) as error:
+        MokaJobSensor(task_id="wait", engine="spark", job_name="pi", error_grace=0)
+    assert error.value.argument == "error_grace"
+    sensor = MokaJobSensor(
+        task_id="wait", engine="spark", job_name="pi", error_grace=datetime.timedelta(minutes=1)
+    )
+    assert sensor.error_grace == 60

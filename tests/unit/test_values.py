@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from moka_provider.engines import values
-from moka_provider.engines.resources import (
+from moka_provider.exceptions import MokaJobSpecError
+from moka_provider.resources import (
     ALL_RESOURCES,
     FLINK_DEPLOYMENT,
     FLINK_SESSION_JOB,
     RAY_JOB,
     SPARK_APPLICATION,
 )
-from moka_provider.exceptions import MokaJobSpecError
 
 
 def problem_of(function: Any, *arguments: Any, **keywords: Any) -> MokaJobSpecError:

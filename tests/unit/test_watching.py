@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from moka_provider.engines.resources import RAY_JOB, SPARK_APPLICATION
 from moka_provider.exceptions import MokaApiError
 from moka_provider.hooks import api_calls
 from moka_provider.hooks.retrying import RetryPolicy
 from moka_provider.hooks.watching import LIST_PAGE_SIZE, LineSplitter, WatchEvent, WatchGone, WatchSession
+from moka_provider.resources import RAY_JOB, SPARK_APPLICATION
 
 # --- LineSplitter ---------------------------------------------------------------------------------
 

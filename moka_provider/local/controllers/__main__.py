@@ -20,10 +20,10 @@ CONNECTION_ID = "moka_local_controllers"
 async def run(kubeconfig: Path, node_name: str) -> None:
     from kubernetes_asyncio import client, config
 
-    from moka_provider.hooks.moka_async import MokaAsyncHook
     from moka_provider.local.controllers import CONTROLLERS
+    from moka_provider.local.controllers.client import ControllerClient
 
-    hook = MokaAsyncHook(CONNECTION_ID)
+    hook = ControllerClient(CONNECTION_ID)
     api_client = await config.new_client_from_config(config_file=str(kubeconfig))
     core = client.CoreV1Api(api_client)
     try:
@@ -37,13 +37,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kubeconfig", type=Path, required=True)
+    parser.add_argument("--namespace", required=True, help="the jobs namespace the controllers watch")
     parser.add_argument("--node", default=NODE_NAME)
     parser.add_argument(
         "--airflow-home", type=Path, help="scratch Airflow home (the hook reads no other state)"
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.environ[f"AIRFLOW_CONN_{CONNECTION_ID.upper()}"] = connection_uri(args.kubeconfig, "default")
+    os.environ[f"AIRFLOW_CONN_{CONNECTION_ID.upper()}"] = connection_uri(args.kubeconfig, args.namespace)
     if args.airflow_home:
         os.environ["AIRFLOW_HOME"] = str(args.airflow_home)
     asyncio.run(run(args.kubeconfig, args.node))

@@ -1,7 +1,8 @@
 """What the local operator controllers share: the watch loop, status writes and pod handling.
 
-A controller keeps the latest copy of every object of its resource (from a watch over all
-namespaces, which the hook resumes after drops and 410s) and reconciles an object whenever it
+A controller keeps the latest copy of every object of its resource in the jobs namespace (from a
+watch, which its client resumes after drops and 410s, as an operator configured to watch that
+namespace does) and reconciles an object whenever it
 changes and on a short tick, so that changes it does not watch (its pods' phases, retry
 intervals, TTLs) are noticed too. ``reconcile`` must be idempotent: everything it needs is in the
 object's status and its pods, which is what makes a restarted controller pick up where it was.
@@ -16,9 +17,9 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from moka_provider.engines.resources import CustomResource
 from moka_provider.exceptions import MokaApiError
-from moka_provider.hooks.api_calls import ALL_NAMESPACES
+from moka_provider.local.controllers.client import ControllerClient
+from moka_provider.resources import CustomResource
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ class Controller(ABC):
 
     resource: ClassVar[CustomResource]
 
-    def __init__(self, hook: Any, core: Any, node_name: str) -> None:
-        self.hook = hook  # MokaAsyncHook with rights to write status and pods
+    def __init__(self, hook: ControllerClient, core: Any, node_name: str) -> None:
+        self.hook = hook
         self.core = core  # kubernetes_asyncio CoreV1Api
         self.node_name = node_name
         self.objects: dict[Key, dict[str, Any]] = {}
@@ -85,7 +86,7 @@ class Controller(ABC):
         # API server, say); an operator keeps going: start over, re-listing everything.
         while True:
             try:
-                async for event in self.hook.watch(self.resource, ALL_NAMESPACES):
+                async for event in self.hook.watch(self.resource):
                     key = key_of(event.object)
                     if event.type == "DELETED":
                         self.objects.pop(key, None)

@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from moka_provider.engines.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 from moka_provider.exceptions import MokaApiError
 from moka_provider.local import engines
 from moka_provider.local.controllers.base import (
@@ -68,6 +67,7 @@ from moka_provider.local.controllers.flink_job import (
     validation_error,
 )
 from moka_provider.local.controllers.kube_names import pod_template_hash, replica_set_pod_name
+from moka_provider.resources import FLINK_DEPLOYMENT, FLINK_SESSION_JOB
 
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
 #: How long a FlinkSessionJob waits for its FlinkDeployment to appear before failing.

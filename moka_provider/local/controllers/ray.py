@@ -42,7 +42,6 @@ import shlex
 import uuid
 from typing import Any
 
-from moka_provider.engines.resources import RAY_JOB
 from moka_provider.local import engines, netns
 from moka_provider.local.controllers.base import (
     Controller,
@@ -53,9 +52,11 @@ from moka_provider.local.controllers.base import (
     parse_timestamp,
     timestamp,
 )
+from moka_provider.local.controllers.client import ControllerClient
 from moka_provider.local.controllers.events import recorder_event
 from moka_provider.local.controllers.kube_names import generated_name, random_string
 from moka_provider.local.processes import free_port
+from moka_provider.resources import RAY_JOB
 
 FINISHED = ("Complete", "Failed")
 RAY_TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
@@ -320,7 +321,7 @@ def _phase(pod: dict[str, Any] | None) -> str | None:
 class RayJobController(Controller):
     resource = RAY_JOB
 
-    def __init__(self, hook: Any, core: Any, node_name: str) -> None:
+    def __init__(self, hook: ControllerClient, core: Any, node_name: str) -> None:
         super().__init__(hook, core, node_name)
         self._settled: set[Key] = set()  # finished jobs whose deletions (deletion_rules) are all done
         self._http: Any = None

@@ -23,7 +23,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from moka_provider.engines.resources import SPARK_APPLICATION
 from moka_provider.local import engines
 from moka_provider.local.controllers.base import (
     Controller,
@@ -33,6 +32,7 @@ from moka_provider.local.controllers.base import (
     timestamp,
 )
 from moka_provider.local.controllers.events import go_extra, recorder_event
+from moka_provider.resources import SPARK_APPLICATION
 
 TERMINAL = ("COMPLETED", "FAILED")
 DEFAULT_RETRY_INTERVAL = 5

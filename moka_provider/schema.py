@@ -27,8 +27,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from moka_provider.engines.resources import CustomResource
+from jsonschema import Draft4Validator, ValidationError, validators
+
 from moka_provider.exceptions import MokaJobSpecError
+from moka_provider.resources import CustomResource
 
 _IGNORED_KEYWORDS = frozenset({"description", "x-kubernetes-validations", "example"})
 _INT_OR_STRING_ANY_OF = [{"type": "integer"}, {"type": "string"}]
@@ -58,8 +60,6 @@ def validate_against_crd(resource: CustomResource, manifest: Mapping[str, Any], 
 @cache
 def _compiled_validator(resource: CustomResource) -> Any:
     """The ``jsonschema`` validator of ``resource``'s spec, built once per resource."""
-    from jsonschema import Draft4Validator, validators
-
     versions = resource.crd()["spec"]["versions"]
     served = [v for v in versions if v["name"] == resource.version and v.get("served", True)]
     if not served:
@@ -165,8 +165,6 @@ def _pruned(value: Any) -> Any:
 
 
 def _error(message: str, *path: str | int) -> Any:
-    from jsonschema import ValidationError
-
     return ValidationError(message, path=path)
 
 
