@@ -88,15 +88,15 @@ dist-check: $(BIN)/moka
 # Two pytest-xdist workers, each with its own `moka local`: one runs the real-deployment tests (one
 # unit of work, mostly waiting on jobs; see tests/conftest.py) while the other runs the rest.
 # --durations: the end of every run (CI's included) lists the 20 slowest tests.
-# The distribution check runs beside them in the background at the lowest CPU priority, on the
-# cycles the tests leave idle (a Spark test beside it: 85 s alone, 89 s with it, 141 s without
-# nice); its output is printed after pytest's, and either failing fails the target.
+# Then the floor's tests, which run in one process, with the distribution check beside them on the
+# other core (at the lowest CPU priority); its output is printed after theirs, and either failing
+# fails the target.
 test: setup deployment-setup lint
+	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q -n 2 --durations=20
 	@log=$$(mktemp); nice -n 19 $(DIST_CHECK) > $$log 2>&1 & check=$$!; \
-	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests -q -n 2 --durations=20; status=$$?; \
-	wait $$check || status=1; echo "distribution check (run beside the tests):"; cat $$log; rm -f $$log; \
+	$(MAKE) test-floor; status=$$?; \
+	wait $$check || status=1; echo "distribution check (run beside the floor's tests):"; cat $$log; rm -f $$log; \
 	exit $$status
-	$(MAKE) test-floor
 
 clean:
 	rm -rf $(VENV) $(FLOOR_VENV) .airflow .mypy_cache .ruff_cache .pytest_cache *.egg-info
