@@ -227,14 +227,16 @@ def test_backoff_limit_retries_on_a_fresh_cluster_then_fails(
 def test_active_deadline_stops_the_job(
     ray: SyncOrAsync, unique_name: str, created: Callable[[dict[str, Any]], str]
 ) -> None:
-    created(ray_job(unique_name, "2", "--sleep", "120", activeDeadlineSeconds=15, backoffLimit=2))
+    # 30 s: the job must be running before its deadline, and a busy machine takes 15 s or more to
+    # start a Ray cluster and submit to it.
+    created(ray_job(unique_name, "2", "--sleep", "120", activeDeadlineSeconds=30, backoffLimit=2))
     job = wait_for(ray, unique_name, lambda j: (j.get("status") or {}).get("jobStatus") == "RUNNING")
     driver = _driver_pid(job)
     assert process_alive(driver)
     job = wait_for(ray, unique_name, in_states(*FINISHED))
     status = job["status"]
     assert deployment_status(job) == "Failed" and status["reason"] == "DeadlineExceeded", status
-    assert "ActiveDeadlineSeconds: 15" in status["message"]
+    assert "ActiveDeadlineSeconds: 30" in status["message"]
     assert status["failed"] == 1, "a deadline is not retried"
     deadline = time.monotonic() + 10
     while process_alive(driver):
