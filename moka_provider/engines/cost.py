@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from moka_provider.engines.values import parse_quantity
+
 #: ``method`` when the spec fixes every pod's number.
 SPEC = "spec"
 _GIB = 2**30
@@ -79,15 +81,11 @@ class JobCost:
 
 def cpu_cores(quantity: Any) -> float:
     """A Kubernetes CPU quantity (``500m``, ``2``, a number) in cores; ValueError if it is none."""
-    from kubernetes.utils import parse_quantity  # lazy: the kubernetes package costs ~0.4 s to import
-
     return float(parse_quantity(str(quantity).strip()))
 
 
 def quantity_gib(quantity: Any) -> float:
     """A Kubernetes memory quantity (``512Mi``, ``2G``) in GiB; ValueError if it is none."""
-    from kubernetes.utils import parse_quantity
-
     return float(parse_quantity(str(quantity).strip())) / _GIB
 
 

@@ -58,6 +58,7 @@ from moka_provider.engines.values import (
     manifest_of,
     memory_quantity,
     parse_manifest_text,
+    parse_quantity,
     program_arguments,
     required_text,
     stacked_spec,
@@ -342,8 +343,6 @@ def _uses_requirements(role: Mapping[str, Any]) -> bool:
 
 
 def _cpu_number(quantity: str) -> int | float:
-    from kubernetes.utils import parse_quantity  # lazy: the kubernetes package costs ~0.4 s to import
-
     amount = parse_quantity(quantity)
     return int(amount) if amount == int(amount) else float(amount)
 
