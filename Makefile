@@ -40,10 +40,12 @@ demo: setup
 
 # What the real-deployment tests and `make ui` need besides the virtualenv (whose test extra has
 # the PostgreSQL drivers and Playwright): Debian's PostgreSQL server and chromium, installed only
-# when missing, from the machine's own apt sources.
+# when missing, from the machine's own apt sources; and PostgreSQL's JDBC driver, for the
+# JDBC drop-in's job in the Monarch operators' test (which the floor's tests run too).
 deployment-setup: $(BIN)/moka
-	@dpkg -s postgresql >/dev/null 2>&1 && command -v chromium >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql chromium; }
+	@dpkg -s postgresql libpostgresql-jdbc-java >/dev/null 2>&1 && command -v chromium >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    postgresql libpostgresql-jdbc-java chromium; }
 
 # The example DAGs in Airflow as it runs in production (PostgreSQL, API server with the UI,
 # scheduler, dag-processor, triggerer) on `moka local`, until Ctrl-C.
@@ -68,7 +70,7 @@ integration: setup deployment-setup
 	MOKA_SHARED_DIR=$(SHARED) $(BIN)/pytest tests/integration tests/deployment -q
 
 # The provider's own tests on the lowest supported Airflow: registration, hooks, a DAG run.
-test-floor: setup
+test-floor: setup deployment-setup
 	test -d $(FLOOR_VENV) || $(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/pip install --quiet --upgrade pip
 	$(FLOOR_VENV)/bin/pip install --quiet $(FLOOR_PINS) -e '.[local,test]'

@@ -1,19 +1,20 @@
 """The ``moka`` console script: ``moka local ...`` (a local control plane), ``moka migrate ...`` and
-``moka spark-sql-runner`` (the Spark SQL runner for a Spark image).
+``moka spark-sql-runner`` / ``moka spark-jdbc-runner`` (the Spark runners, for a Spark image).
 
 Each subcommand's module adds its parser and runs it; they import what they need only when run, so
-``moka --help`` stays quick. ``spark-sql-runner`` is small enough to live here.
+``moka --help`` stays quick. The runners' commands are small enough to live here.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-from moka_provider.data import spark_sql_runner_path
+from moka_provider.data import SPARK_RUNNERS, SparkRunner
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,30 +26,32 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     local_cli.add_parser(commands)
     migration_cli.add_parser(commands)
-    _add_spark_sql_runner_parser(commands)
+    _add_spark_runner_parsers(commands)
     args = parser.parse_args(argv)
     exit_code: int = args.run(args)
     return exit_code
 
 
-def _add_spark_sql_runner_parser(commands: Any) -> None:
-    runner = commands.add_parser(
-        "spark-sql-runner",
-        help="print where the installed Spark SQL runner is, or copy it (for a Spark image)",
-        description="The program MonarchSparkSqlOperator submits as its Spark application; the Spark "
-        "image must hold it where the moka connection's spark_sql_runner says.",
-    )
-    runner.add_argument("--output", type=Path, help="write a copy to this file (its folders are created)")
-    runner.set_defaults(run=_spark_sql_runner)
+def _add_spark_runner_parsers(commands: Any) -> None:
+    for runner in SPARK_RUNNERS:
+        command = commands.add_parser(
+            runner.command,
+            help=f"print where the installed {runner.title} is, or copy it (for a Spark image)",
+            description=f"The program {runner.operator} submits as its Spark application; the Spark "
+            f"image must hold it where the moka connection's {runner.name} says.",
+        )
+        command.add_argument(
+            "--output", type=Path, help="write a copy to this file (its folders are created)"
+        )
+        command.set_defaults(run=functools.partial(_spark_runner, runner))
 
 
-def _spark_sql_runner(args: argparse.Namespace) -> int:
-    source = spark_sql_runner_path()
+def _spark_runner(runner: SparkRunner, args: argparse.Namespace) -> int:
     if args.output is None:
-        print(source)
+        print(runner.path)
     else:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, args.output)
+        shutil.copyfile(runner.path, args.output)
         print(args.output)
     return 0
 

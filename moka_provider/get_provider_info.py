@@ -71,6 +71,16 @@ _CONN_FIELDS: dict[str, dict[str, Any]] = {
         "Where MonarchSparkSqlOperator's runner script is, as the driver sees it (local:// in the image, s3a://).",
         "local:///opt/moka/spark_sql_runner.py",
     ),
+    "spark_jdbc_runner": _text(
+        "Spark JDBC runner",
+        "Where MonarchSparkJDBCOperator's runner script is, as the driver sees it (local:// in the image, s3a://).",
+        "local:///opt/moka/spark_jdbc_runner.py",
+    ),
+    "pyspark_function_runner": _text(
+        "PySpark function runner",
+        "Where @task.moka_pyspark's runner script is, as the driver sees it (local:// in the image, s3a://).",
+        "local:///opt/moka/pyspark_function_runner.py",
+    ),
     # Link templates. Placeholders: {namespace} {name} {kind} {engine} {pod} {spark_app_id} {job_id} {ray_cluster}
     "moka_ui_url": _text(
         "Moka UI job link",
@@ -142,6 +152,9 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "triggers": [{"integration-name": "Moka", "python-modules": ["moka_provider.triggers.job"]}],
         "sensors": [{"integration-name": "Moka", "python-modules": ["moka_provider.sensors.job"]}],
+        "task-decorators": [
+            {"name": "moka_pyspark", "class-name": "moka_provider.decorators.moka_pyspark.moka_pyspark_task"}
+        ],
         # Keep in step with moka_provider.links.job_links.ALL_LINKS (a unit test checks).
         "extra-links": [
             "moka_provider.links.job_links.MokaUILink",

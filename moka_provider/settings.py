@@ -58,10 +58,13 @@ class MokaSettings:
     versions: Mapping[str, str] = field(default_factory=dict)
     link_templates: Mapping[str, str] = field(default_factory=dict)
     #: Monarch migration: Hadoop-era path prefixes and what replaces each (``hdfs://nn/data`` ->
-    #: ``s3a://lake/data``), YARN priorities and their PriorityClass, and where the SQL runner is.
+    #: ``s3a://lake/data``), YARN priorities and their PriorityClass, and where the runners are.
     path_map: Mapping[str, str] = field(default_factory=dict)
     priority_classes: Mapping[str, str] = field(default_factory=dict)
     spark_sql_runner: str | None = None
+    spark_jdbc_runner: str | None = None
+    #: Where the driver finds the program that runs ``@task.moka_pyspark`` functions.
+    pyspark_function_runner: str | None = None
 
     @classmethod
     def from_extras(cls, extras: Mapping[str, Any]) -> MokaSettings:
@@ -111,6 +114,8 @@ class MokaSettings:
             path_map=_text_mapping(extras, "monarch_path_map"),
             priority_classes=_text_mapping(extras, "monarch_priority_classes"),
             spark_sql_runner=text("spark_sql_runner"),
+            spark_jdbc_runner=text("spark_jdbc_runner"),
+            pyspark_function_runner=text("pyspark_function_runner"),
         )
 
     def image_for(self, engine: str, architecture: str = "amd64") -> str | None:

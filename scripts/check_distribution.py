@@ -42,6 +42,8 @@ PACKAGE_DATA = (
     "moka_provider/data/crds/*.json",
     "moka_provider/data/rbac/*.yaml",
     "moka_provider/data/spark/spark_sql_runner.py",
+    "moka_provider/data/spark/spark_jdbc_runner.py",
+    "moka_provider/data/spark/pyspark_function_runner.py",
 )
 
 

@@ -1,14 +1,40 @@
 """Files the package ships besides its modules: the official CRDs (``crds/``), the least-privilege
-Role (``rbac/``) and the Spark SQL runner (``spark/``), a program for the Spark driver that
-``MonarchSparkSqlOperator`` submits as its application (not a module of the provider).
+Role (``rbac/``) and the Spark runners (``spark/``): small programs for the Spark driver that the
+drop-in operators and ``@task.moka_pyspark`` submit as their application (not modules of the provider).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
-def spark_sql_runner_path() -> Path:
-    """The installed Spark SQL runner: the file `moka local` runs in its drivers, and the one
-    platform teams copy into their Spark image (``moka spark-sql-runner``)."""
-    return Path(__file__).parent / "spark" / "spark_sql_runner.py"
+@dataclass(frozen=True)
+class SparkRunner:
+    """A program shipped in ``spark/`` that ``operator`` submits as its Spark application.
+
+    ``name`` is its file's stem and the ``moka`` connection field saying where the driver finds it
+    (``local://`` in Moka's Spark image, or ``s3a://``); ``moka <name with dashes>`` prints the
+    installed file's path or copies it for an image.
+    """
+
+    name: str
+    operator: str
+    title: str
+
+    @property
+    def path(self) -> Path:
+        """The installed program: the file `moka local` runs in its drivers and teams copy into images."""
+        return Path(__file__).parent / "spark" / f"{self.name}.py"
+
+    @property
+    def command(self) -> str:
+        return self.name.replace("_", "-")
+
+
+SPARK_SQL_RUNNER = SparkRunner("spark_sql_runner", "MonarchSparkSqlOperator", "Spark SQL runner")
+SPARK_JDBC_RUNNER = SparkRunner("spark_jdbc_runner", "MonarchSparkJDBCOperator", "Spark JDBC runner")
+PYSPARK_FUNCTION_RUNNER = SparkRunner(
+    "pyspark_function_runner", "@task.moka_pyspark", "PySpark function runner"
+)
+SPARK_RUNNERS = (SPARK_SQL_RUNNER, SPARK_JDBC_RUNNER, PYSPARK_FUNCTION_RUNNER)

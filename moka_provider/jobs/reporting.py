@@ -5,7 +5,7 @@ Shared by the operators (which own their jobs) and the sensor (which watches som
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from moka_provider.engines.base import EngineAdapter
@@ -18,10 +18,18 @@ from moka_provider.jobs.tracking import Outcome, created_at
 
 
 class JobReporter:
-    def __init__(self, hook: Any, adapter: EngineAdapter, log: Any) -> None:
+    def __init__(
+        self,
+        hook: Any,
+        adapter: EngineAdapter,
+        log: Any,
+        show_line: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.hook = hook
         self.adapter = adapter
         self.log = log
+        #: Shows one line of the job's log (``pod``, ``line``) in the task log.
+        self.show_line = show_line or (lambda pod, line: log.info("[%s] %s", pod, line))
         #: The pod whose log was read, once :meth:`log_tail` found it: links (``{pod}``) use it
         #: where the job's status does not name the pod.
         self.pod: str | None = None
@@ -51,7 +59,7 @@ class JobReporter:
                 return ""
             self.log.info("log of %s, from %s:", self.describe(job), log.source)
             for line in log.lines:
-                self.log.info("[%s] %s", log.pod or "-", line)
+                self.show_line(log.pod or "-", line)
             lines, source = log.lines[-ERROR_TAIL_LINES:], log.source
         if not lines:
             return ""

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import yaml
 
-from moka_provider.data import spark_sql_runner_path
+from moka_provider.data import SPARK_RUNNERS
 from moka_provider.local.engines import connection_extras
 
 
@@ -64,7 +64,7 @@ def connection_uri(
     connection's ``log_archive_url`` (``file://<log_archive>/{namespace}/{pod}.log``), and
     ``log_server_port`` where `moka local` serves it over HTTP, as the ``job_log_url`` button.
     ``local_engines``: add the versions and images of the engines `moka local` runs jobs with
-    (:func:`.engines.connection_extras`) and the installed Spark SQL runner; not when the jobs run
+    (:func:`.engines.connection_extras`) and the installed Spark runners; not when the jobs run
     on a cluster's own operators.
     """
     extras = {"kube_config_path": str(kubeconfig)}
@@ -75,8 +75,9 @@ def connection_uri(
         extras["job_log_url"] = f"http://127.0.0.1:{log_server_port}/{{namespace}}/{{pod}}.log"
     if local_engines:
         extras.update(connection_extras())
-        # The local kubelet runs the driver on this machine: the installed runner is where it looks.
-        extras["spark_sql_runner"] = "local://" + str(spark_sql_runner_path().resolve())
+        # The local kubelet runs the driver on this machine: the installed runners are where it looks.
+        for runner in SPARK_RUNNERS:
+            extras[runner.name] = "local://" + str(runner.path.resolve())
     extras["namespace"] = namespace  # last: tests name another namespace by appending to the URI
     return "moka://?" + urlencode({name: _as_text(value) for name, value in extras.items()})
 

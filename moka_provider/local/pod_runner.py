@@ -16,13 +16,14 @@ files go (a pod deleted while running leaves the log it wrote so far): as Fluent
 pod's log on Moka once the pod is gone.
 
 Processes survive a kubelet restart: the shims keep logging and record the exit, and the next
-pass picks them up from their files. Only ``command``/``args``/``env`` (values and the pod's own
-name and namespace) and ``resources.requests.cpu`` of a container are used; images are not.
+pass picks them up from their files. Only ``command``/``args``/``env`` (values, the pod's own
+name and namespace, keys of Secrets) and ``resources.requests.cpu`` of a container are used; images are not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import os
@@ -177,27 +178,52 @@ class PodRunner:
                 message = "the local kubelet runs a container's command/args; this one has none"
                 record_exit(files.exit, 128, "StartError", now(), message)
                 continue
+            try:
+                env = await self._environment(pod, spec)
+            except LookupError as error:  # a real kubelet keeps retrying; here the pod fails, saying why
+                record_exit(files.exit, 128, "CreateContainerConfigError", now(), str(error))
+                continue
             argv = [
                 sys.executable, "-m", SHIM_MODULE, "--log", str(files.log), "--exit", str(files.exit),
                 "--cwd", str(directory / "work"), "--", *command,
             ]  # fmt: skip
-            processes.start(files.tracked, argv, marker=str(files.log), env=self._environment(pod, spec))
+            processes.start(files.tracked, argv, marker=str(files.log), env=env)
         await self._report(pod)
 
-    @staticmethod
-    def _environment(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+    async def _environment(self, pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+        """The container's variables: values, the pod's name and namespace, and keys of Secrets
+        (``LookupError`` naming the Secret or key that is not there)."""
         env = dict(os.environ)
         fields = {
             "metadata.name": pod["metadata"]["name"],
             "metadata.namespace": pod["metadata"]["namespace"],
         }
         for variable in container.get("env") or []:
-            field = ((variable.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+            source = variable.get("valueFrom") or {}
+            field = (source.get("fieldRef") or {}).get("fieldPath")
             if "value" in variable:
                 env[variable["name"]] = str(variable["value"])
             elif field in fields:
                 env[variable["name"]] = fields[field]
+            elif "secretKeyRef" in source:
+                env[variable["name"]] = await self._secret_value(
+                    pod["metadata"]["namespace"], source["secretKeyRef"]
+                )
         return env
+
+    async def _secret_value(self, namespace: str, reference: dict[str, Any]) -> str:
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        name, key = reference.get("name", ""), reference.get("key", "")
+        try:
+            secret = await self.core.read_namespaced_secret(name, namespace)
+        except ApiException as error:
+            if error.status == 404:
+                raise LookupError(f'secret "{name}" not found') from None
+            raise
+        if key not in (secret.data or {}):
+            raise LookupError(f"couldn't find key {key} in Secret {namespace}/{name}")
+        return base64.b64decode(secret.data[key]).decode()
 
     async def _report(self, pod: dict[str, Any]) -> None:
         statuses, all_done, failed = [], True, False

@@ -10,6 +10,13 @@ always printed, on standard error when standard output carries a diff or JSON. A
 parse (or decode) is reported and left alone, and the exit code is then 1; a usage error exits
 with 2.
 
+After the Moka rewrite, the Airflow 3 pass (:mod:`~.airflow3`) brings each file to Airflow 3 unless
+``--no-airflow3``; ``--check`` then loads each migrated file next to its original in other
+processes (:mod:`~.check`) and exits 1 unless every migrated file loads with valid SparkApplications.
+
+In-house wrappers of the Spark operators come from ``--wrapper``, ``[tool.moka.migrate]`` of the
+nearest ``pyproject.toml`` and the scanned files themselves (:mod:`~.rewrite_config`).
+
 Files keep their encoding (coding cookie, BOM) and line endings, and are replaced atomically.
 This module only builds the parser at import time; the rewriter is imported when a command runs.
 """
@@ -68,6 +75,27 @@ def add_parser(commands: Any) -> None:
         metavar="FILE",
         help="YAML or JSON: {prefix: replacement}, or {path_map: {...}, priority_classes: {...}}",
     )
+    parser.add_argument(
+        "--wrapper",
+        action="append",
+        default=[],
+        metavar="MODULE.CLASS=KIND",
+        help="an in-house operator running spark-submit or spark-sql (KIND), e.g. "
+        "team_airflow.spark_submit.SparkSubmitOperator=spark-submit; repeatable; also "
+        "[tool.moka.migrate] wrappers in the nearest pyproject.toml",
+    )
+    parser.add_argument(
+        "--no-airflow3",
+        dest="airflow3",
+        action="store_false",
+        help="leave out the Airflow 3 pass (ruff's AIR3 fixes, Airflow 1 paths, days_ago, DummyOperator)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="load every migrated file and its original, each in a DagBag of its own (in other processes), "
+        "and report per file: tasks converted, loads or not, SparkApplications valid",
+    )
     parser.set_defaults(run=run)
 
 
@@ -78,8 +106,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--output-dir writes files; --diff and --dry-run write none: choose one")
         if args.output_dir:
             _check_outside(args.output_dir, args.paths)
-        options = _options(args.path_map) if args.path_map else {}
+        options: dict[str, Any] = _options(args.path_map) if args.path_map else {}
         sources = _sources(args.paths)
+        options["wrappers"] = _wrappers(args, sources)
     except UsageError as error:
         print(f"moka migrate: {error}", file=sys.stderr)
         return 2
@@ -87,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
 
     from moka_provider.migration.report import report_data, summary_table
 
+    originals = {
+        source.path: _read(source.path)[0] for source in sources if args.check and _readable(source.path)
+    }
     results = [(source, _migrate(source, args, options)) for source in sources]
     if args.output_dir:
         _copy_others(args.paths, args.output_dir)
@@ -95,7 +127,38 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([report_data(str(source.path), result) for source, result in results], indent=2))
     summary = summary_table([(str(source.path), result) for source, result in results])
     print(summary, file=sys.stderr if machine or args.diff else sys.stdout)
-    return 1 if any(result.error for _, result in results) else 0
+    failed = any(result.error for _, result in results)
+    if args.check:
+        failed = not _check(results, originals, sys.stderr if machine or args.diff else sys.stdout) or failed
+    return 1 if failed else 0
+
+
+def _readable(path: Path) -> bool:
+    try:
+        _read(path)
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _check(results: list[tuple[_Source, FileRewrite]], originals: dict[Path, str], out: Any) -> bool:
+    """``--check``: load each migrated file next to its original and print what came of it; whether
+    every migrated file loads with valid SparkApplications."""
+    from moka_provider.migration.check import Migrated, check, summary
+
+    files = [
+        Migrated(source.relative, _root(source), originals[source.path], result)
+        for source, result in results
+        if not result.error and source.path in originals
+    ]
+    checks = check(files)
+    print(summary(checks), file=out)
+    return all(item.ok for item in checks)
+
+
+def _root(source: _Source) -> Path:
+    """The folder ``source`` was found under (its own folder for a file named on the command line)."""
+    return Path(*source.path.parts[: len(source.path.parts) - len(source.relative.parts)] or ["."])
 
 
 def _check_outside(output_dir: Path, paths: list[Path]) -> None:
@@ -129,6 +192,25 @@ def _options(path: Path) -> dict[str, dict[str, str]]:
             raise UsageError(f"--path-map {path}: {key} must map text to text")
         options[key] = {str(name): value for name, value in section.items()}
     return options
+
+
+def _wrappers(args: argparse.Namespace, sources: list[_Source]) -> dict[str, Any]:
+    """The in-house wrappers: ``--wrapper``, ``[tool.moka.migrate]``, and those in the scanned files."""
+    from pathlib import PurePosixPath
+
+    from moka_provider.migration.rewrite_config import configured_wrappers, known_wrappers
+
+    try:
+        configured = configured_wrappers(args.wrapper, args.paths)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    texts = []
+    for source in sources:
+        try:
+            texts.append((PurePosixPath(source.relative.as_posix()), _read(source.path)[0]))
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue  # reported when it is migrated
+    return dict(known_wrappers(configured, texts))
 
 
 def _walk(directory: Path) -> list[Path]:
@@ -207,6 +289,10 @@ def _migrate(source: _Source, args: argparse.Namespace, options: dict[str, Any])
         result = FileRewrite("", False, error=f"cannot read: {error}")
     else:
         result = rewrite_source(text, **options)
+        if args.airflow3:
+            from moka_provider.migration.airflow3 import bring_to_airflow3
+
+            result = bring_to_airflow3(result)
     if result.error:
         print(f"moka migrate: {source.path}: {result.error}; left as it is", file=sys.stderr)
     elif args.diff:
@@ -246,7 +332,11 @@ def _report(source: _Source, result: FileRewrite, args: argparse.Namespace) -> N
             text = render_report(str(source.path), result)
         target = args.report_dir / source.relative
         _write(target.with_name(f"{target.name}.{args.report_format}"), text, "utf-8")
-    elif args.dry_run and args.report_format == "md" and (result.tasks or result.notes or result.error):
+    elif (
+        args.dry_run
+        and args.report_format == "md"
+        and (result.tasks or result.notes or result.error or result.airflow3)
+    ):
         print(render_report(str(source.path), result), file=sys.stderr if args.diff else sys.stdout)
 
 

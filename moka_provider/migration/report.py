@@ -3,7 +3,8 @@
 A report lists every task the rewriter looked at: its line, ``task_id`` as written, the operator it
 was, the outcome, and how many settings were mapped, renamed, dropped or need attention; then the
 findings and reasons per task, then notes about the file as a whole (``os.environ`` settings of the
-YARN client, in-house Spark operators). Bash tasks that do not run Spark appear in the table only.
+YARN client, in-house Spark operators), then what the Airflow 3 pass changed and left for a person.
+Bash tasks that do not run Spark appear in the table only.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def render_report(path: str, result: FileRewrite) -> str:
         lines.append("")
     if result.notes:
         lines += ["## File notes", "", *(f"- {note}" for note in result.notes), ""]
+    if result.airflow3:
+        lines += ["## Airflow 3", "", *(f"- {line}" for line in result.airflow3), ""]
     return "\n".join(lines)
 
 
@@ -73,6 +76,7 @@ def report_data(path: str, result: FileRewrite) -> dict[str, Any]:
         "error": result.error,
         "tasks": [dataclasses.asdict(task) for task in result.tasks],
         "notes": list(result.notes),
+        "airflow3": list(result.airflow3),
     }
 
 

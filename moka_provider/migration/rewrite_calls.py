@@ -34,6 +34,7 @@ from moka_provider.migration.translate import Finding, translate
 CONVERTED, DROP_IN, UNTOUCHED, NEEDS_HUMAN = "converted", "drop-in", "untouched", "needs-human"
 OUTCOMES = (CONVERTED, DROP_IN, NEEDS_HUMAN, UNTOUCHED)
 SPARK_SUBMIT, SPARK_SQL, BASH = "spark-submit", "spark-sql", "bash"
+SPARK_JDBC = "spark-jdbc"
 
 MOKA_SPARK = "MokaSparkOperator"
 MONARCH_SUBMIT, MONARCH_SQL, MONARCH_BASH = (
@@ -41,12 +42,18 @@ MONARCH_SUBMIT, MONARCH_SQL, MONARCH_BASH = (
     "MonarchSparkSqlOperator",
     "MonarchSparkSubmitBashOperator",
 )
+MONARCH_JDBC = "MonarchSparkJDBCOperator"
+#: The drop-in of each kind of Spark operator class (an in-house subclass extends it instead), and
+#: of every kind of call (a spark-submit in Bash included).
+CLASS_DROP_INS = {SPARK_SUBMIT: MONARCH_SUBMIT, SPARK_SQL: MONARCH_SQL, SPARK_JDBC: MONARCH_JDBC}
+DROP_INS = {**CLASS_DROP_INS, BASH: MONARCH_BASH}
 #: The module of each name the rewriter writes.
 NEW_NAMES = {
     MOKA_SPARK: "moka_provider.operators.spark",
     MONARCH_SUBMIT: "moka_provider.operators.monarch",
     MONARCH_SQL: "moka_provider.operators.monarch",
     MONARCH_BASH: "moka_provider.operators.monarch",
+    MONARCH_JDBC: "moka_provider.operators.monarch",
 }
 
 #: SparkSubmitOperator's own arguments (the job's, those that only steer the operator, and the
@@ -73,21 +80,24 @@ _SHOWN = 60
 class CallSite:
     """One operator call as source text: ``kind`` (:data:`SPARK_SUBMIT`, :data:`SPARK_SQL`,
     :data:`BASH`), each keyword's value as written, descriptions of arguments the rewriter cannot
-    see into (positional, ``*args``, ``**kwargs``), the module's constants (name -> source), and the
-    keys its ``default_args`` dicts set."""
+    see into (positional, ``*args``, ``**kwargs``), the module's constants (name -> source), the
+    keys its ``default_args`` dicts set, and the keywords whose value is a list mapped over
+    (``.expand(...)``)."""
 
     kind: str
     keywords: Mapping[str, str]
     hidden: tuple[str, ...] = ()
     constants: Mapping[str, str] = field(default_factory=dict)
     default_keys: frozenset[str] = frozenset()
+    mapped: frozenset[str] = frozenset()
 
 
 @dataclass
 class Plan:
     """The outcome for a call and why. ``callee`` is the drop-in's name when only the callee
     changes; ``arguments`` the translated MokaSparkOperator arguments replacing the ``removed``
-    keywords when the call is converted. ``spark`` is False for a task that does not run Spark."""
+    keywords when the call is converted; ``added`` keywords (name -> source) written into the call
+    (an in-house wrapper's values). ``spark`` is False for a task that does not run Spark."""
 
     outcome: str
     reasons: list[str] = field(default_factory=list)
@@ -96,6 +106,7 @@ class Plan:
     arguments: dict[str, Any] | None = None
     removed: tuple[str, ...] = ()
     spark: bool = True
+    added: dict[str, str] = field(default_factory=dict)
 
 
 def shorten(code: str, width: int = _SHOWN) -> str:
@@ -112,10 +123,14 @@ def plan_call(
 ) -> Plan:
     """What to do with ``site`` (see the module docstring)."""
     options = {"path_map": path_map, "priority_classes": priority_classes}
+    if site.kind == BASH and "bash_command" in site.mapped:
+        return _mapped_bash(site, options)
     if site.kind == SPARK_SUBMIT:
         return _spark_submit(site, options)
     if site.kind == SPARK_SQL:
         return _spark_sql(site)
+    if site.kind == SPARK_JDBC:
+        return _drop_in(MONARCH_JDBC, ["SparkJDBCOperator runs through the drop-in operator"])
     return _bash(site, options)
 
 
@@ -252,6 +267,42 @@ def _bash(site: CallSite, options: dict[str, Any]) -> Plan:
     if computed or submit is None:
         return _drop_in(MONARCH_BASH, [f"bash_command={shorten(code)} is computed when the DAG file runs"])
     return _bash_converted(site, submit, options)
+
+
+def _mapped_bash(site: CallSite, options: dict[str, Any]) -> Plan:
+    """A BashOperator mapped over ``bash_command``: each command planned on its own; the drop-in
+    when every one runs spark-submit and could move, left alone when none does."""
+    code = site.keywords["bash_command"]
+    try:
+        commands = literal_value(site.constants.get(code.strip(), code))
+    except NotLiteral:
+        commands = None
+    if not isinstance(commands, list | tuple) or not all(isinstance(command, str) for command in commands):
+        if "spark" not in command_text(code, site.constants)[0].lower() + code.lower():
+            return Plan(UNTOUCHED, ["not a Spark task"], spark=False)
+        return Plan(
+            NEEDS_HUMAN,
+            [f"mapped over bash_command={shorten(code)}, computed when the DAG runs: check what it runs"],
+        )
+    plans = [
+        plan_call(
+            dataclasses.replace(
+                site, keywords={**site.keywords, "bash_command": repr(command)}, mapped=frozenset()
+            ),
+            **options,
+        )
+        for command in commands
+    ]
+    spark = [plan for plan in plans if plan.spark]
+    if not spark:
+        return Plan(UNTOUCHED, ["not a Spark task"], spark=False)
+    if len(spark) == len(plans) and all(plan.outcome in (CONVERTED, DROP_IN) for plan in plans):
+        return _drop_in(MONARCH_BASH, [])
+    reasons = [f"{len(spark)} of the {len(plans)} mapped commands runs Spark: split the mapping"]
+    reasons += [
+        reason for plan in spark if plan.outcome not in (CONVERTED, DROP_IN) for reason in plan.reasons
+    ]
+    return Plan(NEEDS_HUMAN, list(dict.fromkeys(reasons)) if len(spark) < len(plans) else reasons[1:])
 
 
 def _is_spark_submit(word: str) -> bool:

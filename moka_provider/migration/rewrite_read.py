@@ -2,23 +2,28 @@
 
 Operators are recognised by qualified name (libcst's ``QualifiedNameProvider``), so every import
 style counts: ``from ... import SparkSubmitOperator as S``, module aliases
-(``spark_submit.SparkSubmitOperator``), Airflow 1's ``contrib`` paths. A same-named class from an
-in-house module is not one of them: it is noted, not rewritten. The reader also keeps what a
-decision or a note needs: module-level constants (to see through ``bash_command=CMD``), the import
-lines (where new imports go), the file's quote style, and ``os.environ`` settings of the YARN client.
+(``spark_submit.SparkSubmitOperator``), Airflow 1's ``contrib`` paths. In-house wrappers
+(:mod:`~.rewrite_wrappers`) are the classes given by name, and any ``*SparkSubmitOperator`` /
+``*SparkSqlOperator`` imported from outside Airflow. The forms found besides plain calls:
+``Operator.partial(...).expand(...)``, ``functools.partial`` aliases of an operator, and
+``@task.bash`` functions. The reader also keeps what a decision or a note needs: module-level
+constants (to see through ``bash_command=CMD``), the import lines (where new imports go), the
+file's quote style, and ``os.environ`` settings of the YARN client.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
-from moka_provider.migration.rewrite_calls import BASH, NEW_NAMES, SPARK_SQL, SPARK_SUBMIT
+from moka_provider.migration.rewrite_calls import BASH, NEW_NAMES, SPARK_JDBC, SPARK_SQL, SPARK_SUBMIT
+from moka_provider.migration.rewrite_wrappers import SUFFIXES, Wrapper
 from moka_provider.migration.translate import CLIENT_ENV
 
 #: The operator classes the rewriter knows, by qualified name.
@@ -27,6 +32,8 @@ OPERATORS = {
     "airflow.contrib.operators.spark_submit_operator.SparkSubmitOperator": SPARK_SUBMIT,
     "airflow.providers.apache.spark.operators.spark_sql.SparkSqlOperator": SPARK_SQL,
     "airflow.contrib.operators.spark_sql_operator.SparkSqlOperator": SPARK_SQL,
+    "airflow.providers.apache.spark.operators.spark_jdbc.SparkJDBCOperator": SPARK_JDBC,
+    "airflow.contrib.operators.spark_jdbc_operator.SparkJDBCOperator": SPARK_JDBC,
     "airflow.operators.bash.BashOperator": BASH,
     "airflow.operators.bash_operator.BashOperator": BASH,
     "airflow.operators.BashOperator": BASH,  # Airflow 1's lazy ``from airflow.operators import BashOperator``
@@ -34,18 +41,44 @@ OPERATORS = {
 }
 #: A statement that sets an environment variable of the process (``os.environ[NAME] = ...``).
 _SETS_ENV = r"environ\s*\[\s*['\"]{name}['\"]\s*\]\s*=(?!=)|environ\.(setdefault|update)\(.*\b{name}\b|putenv\(\s*['\"]{name}"
-_SPARK_CLASS_SUFFIXES = ("SparkSubmitOperator", "SparkSqlOperator")
+#: Where the operators and the rewriter's own names live: classes from there are no wrappers.
+_NOT_IN_HOUSE = ("airflow.", "moka_provider.")
+_PARTIAL = ("functools.partial",)
+_EXPAND = ("expand", "expand_kwargs")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """``name = functools.partial(Operator, ...)``: ``call`` is the ``functools.partial`` call."""
+
+    name: str
+    call: cst.Call
+    kind: str
+    top: cst.BaseStatement
 
 
 @dataclass
 class OperatorCall:
-    """A call of a known operator (``kind``: :data:`~.rewrite_calls.SPARK_SUBMIT`, ...)."""
+    """A call of a known operator (``kind``: :data:`~.rewrite_calls.SPARK_SUBMIT`, ...), of an
+    in-house ``wrapper`` of one, or of a ``functools.partial`` ``alias`` of one."""
 
     node: cst.Call
     kind: str
     statement: cst.BaseStatement  # the innermost statement holding the call
     top: cst.BaseStatement  # the module-level statement holding it
     mapped: bool = False  # ``Operator.partial(...)``: dynamic task mapping
+    expand: cst.Call | None = None  # the ``.expand(...)`` call of a mapped one, when chained
+    wrapper: Wrapper | None = None
+    alias: Alias | None = None
+
+
+@dataclass
+class BashTask:
+    """A ``@task.bash`` function, its ``decorator``, and the module-level statement holding it."""
+
+    function: cst.FunctionDef
+    decorator: cst.Decorator
+    top: cst.BaseStatement
 
 
 @dataclass
@@ -74,11 +107,17 @@ class Reader(cst.CSTVisitor):
 
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, wrappers: Mapping[str, Wrapper] | None = None) -> None:
         super().__init__()
         self.module = module
+        self.wrappers = wrappers or {}
         self.statements: list[cst.BaseStatement] = []
         self.calls: list[OperatorCall] = []
+        self.aliases: dict[str, Alias] = {}
+        self.bash_tasks: list[BashTask] = []
+        self.name_uses: Counter[str] = Counter()  # every Name node of the file, by its text
+        self.bare_calls: Counter[str] = Counter()  # ``name()`` calls without arguments
+        self.expanded: set[cst.Call] = set()  # ``.partial(...)`` calls read with their ``.expand``
         self.bases: list[Subclass] = []
         self.imports: list[OperatorImport] = []
         self.import_lines: list[cst.SimpleStatementLine] = []
@@ -110,22 +149,68 @@ class Reader(cst.CSTVisitor):
         return self.get_metadata(PositionProvider, node).start.line
 
     def _kind(self, node: cst.CSTNode) -> str | None:
-        names = self.get_metadata(QualifiedNameProvider, node, set())
-        return next((OPERATORS[name.name] for name in names if name.name in OPERATORS), None)
+        operator = self._operator(node)
+        return operator[0] if operator and operator[1] is None else None
+
+    def _operator(self, node: cst.CSTNode) -> tuple[str, Wrapper | None] | None:
+        """The kind of operator class ``node`` names, and the wrapper when it is an in-house one."""
+        for name in self.get_metadata(QualifiedNameProvider, node, set()):
+            if name.name in OPERATORS:
+                return OPERATORS[name.name], None
+            if name.name in self.wrappers:
+                return self.wrappers[name.name].kind, self.wrappers[name.name]
+            if name.source is QualifiedNameSource.IMPORT and not name.name.startswith(_NOT_IN_HOUSE):
+                for suffix, kind in SUFFIXES.items():
+                    if name.name.endswith(suffix):
+                        return kind, Wrapper(name.name, kind)
+        return None
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.name_uses[node.value] += 1
 
     def visit_Call(self, node: cst.Call) -> None:
-        kind = self._kind(node.func)
-        mapped = isinstance(node.func, cst.Attribute) and node.func.attr.value == "partial"
-        if kind is None and isinstance(node.func, cst.Attribute) and mapped:
-            kind = self._kind(node.func.value)
-        if kind:
-            self.calls.append(OperatorCall(node, kind, self.statements[-1], self.statements[0], mapped))
+        if isinstance(node.func, cst.Name) and not node.args:
+            self.bare_calls[node.func.value] += 1
+        if node in self.expanded:
+            return
+        here = self.statements[-1], self.statements[0]
+        if isinstance(node.func, cst.Name) and node.func.value in self.aliases:
+            alias = self.aliases[node.func.value]
+            self.calls.append(OperatorCall(node, alias.kind, *here, alias=alias))
+            return
+        func = node.func
+        expand = None
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _EXPAND
+            and isinstance(func.value, cst.Call)
+        ):
+            expand, node, func = node, func.value, func.value.func
+        mapped = isinstance(func, cst.Attribute) and func.attr.value == "partial"
+        operator = self._operator(func.value if isinstance(func, cst.Attribute) and mapped else func)
+        if operator is None or (expand is not None and not mapped):
+            return
+        kind, wrapper = operator
+        if expand is not None:
+            self.expanded.add(node)
+        self.calls.append(OperatorCall(node, kind, *here, mapped, expand, wrapper))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         for arg in node.bases:
-            kind = self._kind(arg.value)
-            if kind in (SPARK_SUBMIT, SPARK_SQL):
-                self.bases.append(Subclass(node, arg, kind))
+            operator = self._operator(arg.value)
+            if operator is not None and operator[1] is not None:
+                self.notes.append(
+                    f"line {self._line(node)}: class {node.name.value} extends {operator[1].name}, an in-house "
+                    "Spark operator: left as it is; check what it runs"
+                )
+            elif operator is not None:
+                self.bases.append(Subclass(node, arg, operator[0]))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for decorator in node.decorators:
+            names = self.get_metadata(QualifiedNameProvider, decorator, set())
+            if any(name.name.startswith("airflow.") and name.name.endswith(".task.bash") for name in names):
+                self.bash_tasks.append(BashTask(node, decorator, self.statements[0]))
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         if len(self.statements) != 1:
@@ -160,6 +245,20 @@ class Reader(cst.CSTVisitor):
         if len(self.statements) == 1 and len(node.targets) == 1 and names:
             seen = names[0] in self.constants
             self.constants[names[0]] = None if seen else self.module.code_for_node(node.value)
+            self._alias(names[0], node.value, seen)
+
+    def _alias(self, name: str, value: cst.BaseExpression, seen: bool) -> None:
+        """Record ``name = functools.partial(Operator, ...)``; a name assigned twice is no alias."""
+        if seen:
+            self.aliases.pop(name, None)
+            return
+        if not isinstance(value, cst.Call) or not value.args or value.args[0].keyword or value.args[0].star:
+            return
+        names = self.get_metadata(QualifiedNameProvider, value.func, set())
+        if any(found.name in _PARTIAL for found in names):
+            kind = self._kind(value.args[0].value)
+            if kind is not None:
+                self.aliases[name] = Alias(name, value, kind, self.statements[0])
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -185,16 +284,15 @@ class Reader(cst.CSTVisitor):
     ) -> None:
         name = alias.evaluated_alias or alias.evaluated_name
         line = self.statements[-1]
-        if target in OPERATORS or any(known.startswith(target + ".") for known in OPERATORS):
+        in_house = target in self.wrappers or (
+            target.endswith(tuple(SUFFIXES)) and not target.startswith(_NOT_IN_HOUSE)
+        )
+        if target in OPERATORS or in_house or any(known.startswith(target + ".") for known in OPERATORS):
             if isinstance(line, cst.SimpleStatementLine):
-                use = OperatorImport(
-                    line, node, alias, name, len(self.statements) == 1, OPERATORS.get(target)
+                kind = OPERATORS.get(target) or next(
+                    (kind for suffix, kind in SUFFIXES.items() if target.endswith(suffix)), None
                 )
-                self.imports.append(use)
+                kind = self.wrappers[target].kind if target in self.wrappers else kind
+                self.imports.append(OperatorImport(line, node, alias, name, len(self.statements) == 1, kind))
         elif target == f"{NEW_NAMES.get(name)}.{name}" and len(self.statements) == 1:
             self.moka_names.add(name)
-        elif target.endswith(_SPARK_CLASS_SUFFIXES) and not module.startswith("moka_provider"):
-            self.notes.append(
-                f"line {self._line(node)}: {alias.evaluated_name} comes from {module}, not from Airflow: "
-                "its tasks are not rewritten; check what it runs"
-            )

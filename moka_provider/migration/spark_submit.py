@@ -233,15 +233,14 @@ OPERATOR_SPELLINGS = {
     "env_vars": "env",
     "driver_classpath": "driver_class_path",  # the Airflow 1 contrib operator's spelling
 }
-#: Arguments that steer the operator or its hook, not the Spark job.
+#: Arguments that steer the operator or its hook, not the Spark job. (``openlineage_inject_*``
+#: are not among them: Moka's Spark operators take them too, with the same meaning.)
 OPERATOR_ONLY = (
     "status_poll_interval",
     "post_submit_commands",
     "track_driver_via_k8s_api",
     "yarn_track_via_rm_api",
     "yarn_rm_auth",
-    "openlineage_inject_parent_job_info",
-    "openlineage_inject_transport_info",
     "reconnect_on_retry",
     "durable",
 )

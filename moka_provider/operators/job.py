@@ -41,6 +41,7 @@ from moka_provider.jobs.tracking import (
 from moka_provider.links.job_links import persist_urls
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     # Imported where used, at run time: the hooks, the job machinery and the trigger are not
@@ -257,14 +258,14 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
                 self.hook,
                 job["metadata"]["namespace"],
                 lambda: self.adapter.log_pods(tracker.job),  # the job as last seen: the current attempt
-                lambda pod, line: self.log.info("[%s] %s", pod, line),
+                self.show_log_line,
             ).start()
         try:
             outcome = self._watch(context, tracker)
         finally:
             if self._follower:
                 self._follower.stop()
-        self._result = self._conclude(context, outcome)
+        self._conclude(context, outcome)
 
     def get_job_result(self, external_id: Any, context: Context) -> Any:
         if self._result is None:  # the mixin found this job already succeeded: conclude from it
@@ -275,6 +276,16 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         if store is not None:
             store.delete(self.external_id_key)  # a later clear of this task runs the job again
         return self._result
+
+    # -- OpenLineage ------------------------------------------------------------------------------
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage | None:
+        """What the OpenLineage provider's listener sends with the task's COMPLETE event: the job's
+        ``moka_job`` run facet (engine, namespace, name, uid, the engine's id of the run, links).
+        ``None`` when the job did not succeed or the provider is not installed."""
+        from moka_provider.operators.openlineage import job_lineage
+
+        return job_lineage(self._result)
 
     # -- the lifecycle ----------------------------------------------------------------------------
 
@@ -357,11 +368,17 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             if outcome:
                 return outcome
 
+    def show_log_line(self, pod: str, line: str) -> None:
+        """Copy one line of the job's log into the task log: from the live stream, or from the log
+        read when the job ended. Subclasses may read the lines too (``@task.moka_pyspark`` finds
+        its function's result there)."""
+        self.log.info("[%s] %s", pod, line)
+
     @property
     def _reporter(self) -> JobReporter:
         from moka_provider.jobs.reporting import JobReporter
 
-        return JobReporter(self.hook, self.adapter, self.log)
+        return JobReporter(self.hook, self.adapter, self.log, show_line=self.show_log_line)
 
     def _persist_links(self, context: Context, job: Mapping[str, Any]) -> None:
         pod = self._follower.pod if self._follower else None
@@ -406,7 +423,8 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         if self.delete_after_success:
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
             self.log.info("deleted %s (delete_after_success)", what)
-        return reporter.result(outcome, cost)
+        self._result = reporter.result(outcome, cost)
+        return self._result
 
     def _emit_timings(self, outcome: Outcome) -> None:
         tags = {"engine": self.adapter.engine}

@@ -5,8 +5,8 @@ Changing one import line moves a task from Monarch (Spark on YARN) to Moka::
     from moka_provider.operators.monarch import MonarchSparkSubmitOperator as SparkSubmitOperator
 
 Each operator takes the arguments of the operator it stands in for, unchanged: the apache-spark
-provider's ``SparkSubmitOperator`` and ``SparkSqlOperator``, and ``BashOperator`` running a
-``spark-submit`` command. At run time, once the templates are rendered, the arguments are read
+provider's ``SparkSubmitOperator``, ``SparkSqlOperator`` and ``SparkJDBCOperator``, and
+``BashOperator`` running a ``spark-submit`` command. At run time, once the templates are rendered, the arguments are read
 into a spark-submit (:mod:`~moka_provider.migration.spark_submit`), translated the way ``moka
 migrate`` translates them (:mod:`~moka_provider.migration.translate`), and run through
 MokaSparkOperator's lifecycle: validated before submission, adopted on retry, followed in the
@@ -22,17 +22,19 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from moka_provider.data import SPARK_JDBC_RUNNER, SPARK_SQL_RUNNER
 from moka_provider.engines.spark import SparkAdapter
 from moka_provider.exceptions import MokaJobSpecError
 from moka_provider.links.job_links import JobLogLink, MokaUILink, SparkUILink
 from moka_provider.merge import deep_merge
 from moka_provider.operators.job import MokaJobOperator
-from moka_provider.operators.spark import spark_application
+from moka_provider.operators.spark import runner_location, spark_application
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     # The translation is imported where used, at run time: it is not needed to parse a DAG.
+    from moka_provider.migration.spark_jdbc import JdbcConnection
     from moka_provider.migration.spark_submit import SparkSubmit
     from moka_provider.migration.translate import Finding
     from moka_provider.settings import MokaSettings
@@ -45,6 +47,11 @@ class MonarchSparkOperator(MokaJobOperator):
         connection's ``monarch_path_map``.
     :param priority_classes: YARN priorities and the PriorityClass each becomes, on top of the
         connection's ``monarch_priority_classes``.
+    :param openlineage_inject_parent_job_info: as MokaSparkOperator's (and SparkSubmitOperator's):
+        the task's OpenLineage run in the Spark properties; Airflow's ``[openlineage]
+        spark_inject_parent_job_info`` by default.
+    :param openlineage_inject_transport_info: as MokaSparkOperator's: Airflow's OpenLineage
+        transport in the Spark properties; ``[openlineage] spark_inject_transport_info`` by default.
     """
 
     adapter = SparkAdapter()
@@ -56,11 +63,15 @@ class MonarchSparkOperator(MokaJobOperator):
         *,
         path_map: Mapping[str, str] | None = None,
         priority_classes: Mapping[str, str] | None = None,
+        openlineage_inject_parent_job_info: bool | None = None,
+        openlineage_inject_transport_info: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.path_map = path_map
         self.priority_classes = priority_classes
+        self.openlineage_inject_parent_job_info = openlineage_inject_parent_job_info
+        self.openlineage_inject_transport_info = openlineage_inject_transport_info
 
     @abstractmethod
     def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
@@ -72,6 +83,7 @@ class MonarchSparkOperator(MokaJobOperator):
         The job name prefix is the translated ``--name`` (a DNS label), or the task's.
         """
         from moka_provider.migration.translate import translate
+        from moka_provider.operators.openlineage import inject_task_openlineage
 
         translation = translate(
             self.spark_submit(settings),
@@ -83,7 +95,7 @@ class MonarchSparkOperator(MokaJobOperator):
         self.name = arguments.pop("name", None)
         overrides = deep_merge(arguments.pop("spec_overrides", {}), self.spec_overrides or {})
         try:
-            return spark_application(
+            manifest = spark_application(
                 settings,
                 arguments,
                 application_file=self.application_template(context),
@@ -96,6 +108,7 @@ class MonarchSparkOperator(MokaJobOperator):
                 f"{error.problem} (MokaSparkOperator's {translated}, translated from this "
                 f"{type(self).__name__}'s arguments: {translation.arguments.get(translated)!r})",
             ) from error
+        return inject_task_openlineage(self, manifest, context)
 
     def _log_findings(self, findings: Sequence[Finding]) -> None:
         for finding in findings:
@@ -167,8 +180,6 @@ class MonarchSparkSubmitOperator(MonarchSparkOperator):
         track_driver_via_k8s_api: bool | None = None,
         yarn_track_via_rm_api: bool | None = None,
         yarn_rm_auth: Any = None,
-        openlineage_inject_parent_job_info: bool | None = None,
-        openlineage_inject_transport_info: bool | None = None,
         reconnect_on_retry: bool | None = None,
         **kwargs: Any,
     ) -> None:
@@ -212,8 +223,6 @@ class MonarchSparkSubmitOperator(MonarchSparkOperator):
                 "track_driver_via_k8s_api": track_driver_via_k8s_api,
                 "yarn_track_via_rm_api": yarn_track_via_rm_api,
                 "yarn_rm_auth": yarn_rm_auth,
-                "openlineage_inject_parent_job_info": openlineage_inject_parent_job_info,
-                "openlineage_inject_transport_info": openlineage_inject_transport_info,
             }.items()
             if value not in (None, False, [])
         }
@@ -279,17 +288,12 @@ class MonarchSparkSqlOperator(MonarchSparkOperator):
     def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
         from moka_provider.migration.spark_submit import SPARK_SQL_FIELDS, from_spark_sql_operator
 
-        if not settings.spark_sql_runner:
-            raise MokaJobSpecError(
-                "spark_sql_runner",
-                f"the moka connection {self.moka_conn_id!r} does not say where the Spark SQL runner is: "
-                "set its spark_sql_runner (local:// in Moka's Spark image, or s3a://)",
-            )
+        runner = runner_location(settings, SPARK_SQL_RUNNER, self.moka_conn_id)
         if not str(self.sql).strip():
             raise MokaJobSpecError("sql", "no SQL to run")
         fields = {name: getattr(self, name) for name in SPARK_SQL_FIELDS if name != "name"}
         return from_spark_sql_operator(
-            settings.spark_sql_runner,
+            runner,
             self.sql,
             self.conf,
             name=self.name,
@@ -343,3 +347,144 @@ class MonarchSparkSubmitBashOperator(MonarchSparkOperator):
         if self.cwd:
             self.log.info("Monarch -> Moka: dropped cwd: the driver runs in a pod, not in %s", self.cwd)
         return dataclasses.replace(submit, env={**(self.env or {}), **submit.env})
+
+
+class MonarchSparkJDBCOperator(MonarchSparkOperator):
+    """The apache-spark provider's ``SparkJDBCOperator``, run on Moka (same arguments).
+
+    The table is copied by a small PySpark application, ``spark_jdbc_runner.py``, shipped as package
+    data (``moka spark-jdbc-runner`` prints its path or copies it), that must be where the driver
+    can read it: the ``moka`` connection's ``spark_jdbc_runner`` (``moka local`` sets it). The JDBC
+    driver's jar comes with ``spark_jars``, as before.
+
+    The database's URL and user come from the connection ``jdbc_conn_id``, as the original's do
+    (``conn_prefix`` extra, host, port, schema). Its password never enters the SparkApplication:
+    it must be in a Kubernetes Secret in the jobs' namespace, named in that connection's extra
+    ``moka_password_secret`` (``name`` or ``name:key``, key ``password`` by default); the driver
+    reads it from there (:mod:`~moka_provider.migration.spark_jdbc`). A connection with a password
+    and no such Secret is refused before submission. ``spark_conn_id`` is not read; Moka's
+    ``moka_conn_id`` is. Unlike the original, the table arguments and ``spark_conf`` are templated.
+    """
+
+    template_fields: Sequence[str] = (
+        *MokaJobOperator.template_fields,
+        "spark_app_name",
+        "spark_conf",
+        "jdbc_table",
+        "metastore_table",
+        "lower_bound",
+        "upper_bound",
+    )
+    template_fields_renderers = {**MokaJobOperator.template_fields_renderers, "spark_conf": "json"}
+
+    def __init__(
+        self,
+        *,
+        spark_app_name: str = "airflow-spark-jdbc",
+        spark_conn_id: str = "spark-default",
+        spark_conf: dict[str, Any] | None = None,
+        spark_py_files: str | None = None,
+        spark_files: str | None = None,
+        spark_jars: str | None = None,
+        cmd_type: str = "spark_to_jdbc",
+        jdbc_table: str | None = None,
+        jdbc_conn_id: str = "jdbc-default",
+        jdbc_driver: str | None = None,
+        metastore_table: str | None = None,
+        jdbc_truncate: bool = False,
+        save_mode: str | None = None,
+        save_format: str | None = None,
+        batch_size: int | None = None,
+        fetch_size: int | None = None,
+        num_partitions: int | None = None,
+        partition_column: str | None = None,
+        lower_bound: str | None = None,
+        upper_bound: str | None = None,
+        create_table_column_types: str | None = None,
+        num_executors: int | None = None,
+        executor_cores: int | None = None,
+        executor_memory: str | None = None,
+        driver_memory: str | None = None,
+        verbose: bool = False,
+        keytab: str | None = None,
+        principal: str | None = None,
+        use_krb5ccache: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.spark_app_name = spark_app_name
+        self.spark_conn_id = spark_conn_id
+        self.spark_conf = spark_conf
+        self.spark_py_files = spark_py_files
+        self.spark_files = spark_files
+        self.spark_jars = spark_jars
+        self.cmd_type = cmd_type
+        self.jdbc_table = jdbc_table
+        self.jdbc_conn_id = jdbc_conn_id
+        self.jdbc_driver = jdbc_driver
+        self.metastore_table = metastore_table
+        self.jdbc_truncate = jdbc_truncate
+        self.save_mode = save_mode
+        self.save_format = save_format
+        self.batch_size = batch_size
+        self.fetch_size = fetch_size
+        self.num_partitions = num_partitions
+        self.partition_column = partition_column
+        self.lower_bound = lower_bound
+        self.upper_bound = upper_bound
+        self.create_table_column_types = create_table_column_types
+        self.num_executors = num_executors
+        self.executor_cores = executor_cores
+        self.executor_memory = executor_memory
+        self.driver_memory = driver_memory
+        self.verbose = verbose
+        self.keytab = keytab
+        self.principal = principal
+        self.use_krb5ccache = use_krb5ccache
+
+    def spark_submit(self, settings: MokaSettings) -> SparkSubmit:
+        from moka_provider.migration.spark_jdbc import (
+            RUNNER_ARGUMENTS,
+            SUBMIT_ARGUMENTS,
+            from_spark_jdbc_operator,
+        )
+
+        runner = runner_location(settings, SPARK_JDBC_RUNNER, self.moka_conn_id)
+        spark_arguments = {name: getattr(self, name) for name in SUBMIT_ARGUMENTS}
+        if spark_arguments["spark_app_name"] == "airflow-spark-jdbc":  # the default: the task's name
+            spark_arguments["spark_app_name"] = None
+        submit, unused = from_spark_jdbc_operator(
+            runner,
+            self.jdbc_connection(),
+            cmd_type=self.cmd_type,
+            spark_arguments=spark_arguments,
+            jdbc_arguments={name: getattr(self, name) for name in (*RUNNER_ARGUMENTS, "jdbc_truncate")},
+        )
+        for name in unused:
+            self.log.info(
+                "Monarch -> Moka: %s has no effect with cmd_type=%s (nor had it on Monarch)",
+                name,
+                self.cmd_type,
+            )
+        return submit
+
+    def jdbc_connection(self) -> JdbcConnection:
+        """The Airflow connection ``jdbc_conn_id``, read when the task runs."""
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException
+        from airflow.sdk import BaseHook
+
+        from moka_provider.migration.spark_jdbc import JdbcConnection
+
+        try:
+            connection = BaseHook.get_connection(self.jdbc_conn_id)
+        except AirflowNotFoundException:  # other errors (the API server's) may pass with a retry
+            raise MokaJobSpecError("jdbc_conn_id", f"no connection {self.jdbc_conn_id!r}") from None
+        return JdbcConnection(
+            conn_id=self.jdbc_conn_id,
+            host=connection.host,
+            port=connection.port,
+            schema=connection.schema,
+            login=connection.login,
+            has_password=bool(connection.password),
+            extra=connection.extra_dejson,
+        )

@@ -6,12 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from moka_provider.engines.spark import SparkAdapter
+from moka_provider.exceptions import MokaJobSpecError
 from moka_provider.links.job_links import JobLogLink, MokaUILink, SparkUILink
 from moka_provider.operators.job import MokaJobOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from moka_provider.data import SparkRunner
     from moka_provider.settings import MokaSettings
 
 
@@ -50,6 +52,12 @@ class MokaSparkOperator(MokaJobOperator):
     ``deps`` and ``queue`` are attributes of every Airflow task that the scheduler reads (the
     Airflow executor, the task's scheduling dependencies, the worker queue).
     :param architecture: ``amd64`` or ``arm64``: node selection and the per-architecture image.
+    :param openlineage_inject_parent_job_info: add the task's OpenLineage run to the Spark
+        properties (``spark.openlineage.parent*``), so the job's OpenLineage events link to the task;
+        Airflow's ``[openlineage] spark_inject_parent_job_info`` by default.
+    :param openlineage_inject_transport_info: add where Airflow sends OpenLineage events
+        (``spark.openlineage.transport.*``, http transports only); Airflow's ``[openlineage]
+        spark_inject_transport_info`` by default.
     """
 
     adapter = SparkAdapter()
@@ -91,6 +99,8 @@ class MokaSparkOperator(MokaJobOperator):
         service_account: str | None = None,
         env: Mapping[str, str] | None = None,
         time_to_live_seconds: int | None = None,
+        openlineage_inject_parent_job_info: bool | None = None,
+        openlineage_inject_transport_info: bool | None = None,
         **kwargs: Any,
     ) -> None:
         _reject_airflow_names(kwargs)
@@ -112,6 +122,8 @@ class MokaSparkOperator(MokaJobOperator):
         self.service_account = service_account
         self.env = env
         self.time_to_live_seconds = time_to_live_seconds
+        self.openlineage_inject_parent_job_info = openlineage_inject_parent_job_info
+        self.openlineage_inject_transport_info = openlineage_inject_transport_info
 
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
@@ -120,13 +132,17 @@ class MokaSparkOperator(MokaJobOperator):
         return MokaJobOperator.partial.__func__(cls, **kwargs)  # type: ignore[attr-defined]
 
     def build_manifest(self, settings: MokaSettings, context: Context) -> dict[str, Any]:
-        return spark_application(
+        # Run time only, as everything OpenLineage: parsing a DAG does not need it.
+        from moka_provider.operators.openlineage import inject_task_openlineage
+
+        manifest = spark_application(
             settings,
             {name: getattr(self, name) for name in SPARK_ARGUMENTS},
             application_file=self.application_template(context),
             spec_overrides=self.spec_overrides,
             namespace=self.namespace or settings.namespace,
         )
+        return inject_task_openlineage(self, manifest, context)
 
 
 #: MokaSparkOperator's Spark arguments (what ``spark_application`` takes).
@@ -149,6 +165,18 @@ SPARK_ARGUMENTS = (
     "env",
     "time_to_live_seconds",
 )
+
+
+def runner_location(settings: MokaSettings, runner: SparkRunner, moka_conn_id: str) -> str:
+    """Where the driver finds ``runner``: the ``moka`` connection's field of that name."""
+    location: str | None = getattr(settings, runner.name)
+    if not location:
+        raise MokaJobSpecError(
+            runner.name,
+            f"the moka connection {moka_conn_id!r} does not say where the {runner.title} is: "
+            f"set its {runner.name} (local:// in Moka's Spark image, or s3a://)",
+        )
+    return location
 
 
 def spark_application(

@@ -18,6 +18,7 @@ import subprocess
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,8 +55,23 @@ LINKS = {
 
 
 @pytest.fixture(scope="module")
-def airflow_env(moka_local: Any, airflow_homes: AirflowHomes) -> dict[str, str]:
-    return airflow_with_links(airflow_homes, LINKS)
+def lineage_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this module's Airflow writes its OpenLineage events (one JSON document a line)."""
+    return tmp_path_factory.mktemp("openlineage") / "events.jsonl"
+
+
+@pytest.fixture(scope="module")
+def airflow_env(moka_local: Any, airflow_homes: AirflowHomes, lineage_file: Path) -> dict[str, str]:
+    """Airflow with the link templates, and OpenLineage on: events to a file, and both kinds of
+    information asked for in Spark jobs (the file transport has no Spark form: only the parent)."""
+    transport = {"type": "file", "log_file_path": str(lineage_file), "append": True}
+    return {
+        **airflow_with_links(airflow_homes, LINKS),
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "moka-tests",
+        "AIRFLOW__OPENLINEAGE__SPARK_INJECT_PARENT_JOB_INFO": "True",
+        "AIRFLOW__OPENLINEAGE__SPARK_INJECT_TRANSPORT_INFO": "True",
+    }
 
 
 @pytest.fixture
@@ -101,7 +117,7 @@ def jobs_of_task(hook: SyncOrAsync, engine: str, task_id: str) -> list[dict[str,
 
 
 def test_jobs_succeed_and_fail_in_the_worker_and_deferred(
-    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str
+    airflow_env: dict[str, str], hook: SyncOrAsync, engine: str, lineage_file: Path
 ) -> None:
     """One run of ``moka_<engine>_outcomes``: a job that succeeds and one that fails, each waited
     for in the worker and deferred (four independent tasks); every case is checked and reported."""
@@ -109,12 +125,18 @@ def test_jobs_succeed_and_fail_in_the_worker_and_deferred(
     clean(hook, engine, dag_id)
     output = run_dag(airflow_env, dag_id, succeed=False, timeout=600)
     problems = []
+    written = lineage_file.read_text() if lineage_file.exists() else ""
+    events = [json.loads(line) for line in written.splitlines()]
     for mode in ("sync", "deferred"):
         for check in (assert_succeeded, assert_failed):
             try:
                 check(output, hook, engine, mode)
             except AssertionError as error:
                 problems.append(f"{check.__name__}, {mode}: {error}")
+        try:
+            assert_lineage(events, output, hook, engine, mode)
+        except AssertionError as error:
+            problems.append(f"assert_lineage, {mode}: {error}")
     assert not problems, "\n".join(problems)
 
 
@@ -171,6 +193,37 @@ def assert_failed(output: str, hook: SyncOrAsync, engine: str, mode: str) -> Non
     assert "script fails on purpose with exit code 3" in output  # the job's log, in the task log
     assert f"{name} reserved " in output  # a failed job reserved its pods too
     assert " lines of the log (" in output  # and its last lines in the error (Flink's end in a stack trace)
+
+
+def assert_lineage(
+    events: list[dict[str, Any]], output: str, hook: SyncOrAsync, engine: str, mode: str
+) -> None:
+    """The tasks' OpenLineage events (the provider's listener, a file transport): START and COMPLETE
+    with the job's ``moka_job`` facet for the job that succeeded, FAIL for the one that failed; a
+    Spark job's properties name the task's run as its parent."""
+
+    def of(task_id: str) -> dict[str, dict[str, Any]]:
+        name = f"moka_{engine}_outcomes.{task_id}"
+        return {event["eventType"]: event for event in events if event["job"]["name"] == name}
+
+    ok, failed = of(f"ok_{mode}"), of(f"fail_{mode}")
+    assert {"START", "COMPLETE"} <= set(ok) and {"START", "FAIL"} <= set(failed), (set(ok), set(failed))
+    complete, result = ok["COMPLETE"], xcom_of(output, f"ok_{mode}")["result"]
+    facet = complete["run"]["facets"]["moka_job"]
+    assert {key: facet[key] for key in ("engine", "namespace", "name", "uid", "state")} == {
+        key: result[key] for key in ("engine", "namespace", "name", "uid", "state")
+    }
+    assert facet["applicationId"] == result.get("spark_application_id", result.get("job_id"))
+    assert facet["applicationId"] and facet["links"]["moka_ui"] == result["links"]["moka_ui"]
+    if engine == "spark":
+        [job] = jobs_of_task(hook, engine, f"ok_{mode}")
+        properties = job["spec"]["sparkConf"]
+        assert properties["spark.openlineage.parentRunId"] == complete["run"]["runId"]
+        assert properties["spark.openlineage.parentJobName"] == complete["job"]["name"]
+        assert (
+            properties["spark.openlineage.parentJobNamespace"] == complete["job"]["namespace"] == "moka-tests"
+        )
+        assert "OpenLineage transport information not injected: the provider has none to give Spark" in output
 
 
 def served_log(url: str) -> str:

@@ -10,12 +10,15 @@ written out as ``*.py`` where a test needs them.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import functools
+import inspect
 import os
 import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -23,8 +26,12 @@ CORPUS = HERE / "corpus"
 GOLDEN = HERE / "golden"
 BROKEN = HERE / "corpus_broken"
 WORKLOADS = HERE / "workloads"
-#: Helpers the corpus DAGs import (the DAG folder is on ``sys.path`` in Airflow).
-COMMON = ("monarch_common", ".airflowignore")
+#: An installed package of a team's own operators, outside the scanned tree (on ``sys.path`` when
+#: DAGs load): ``moka migrate`` cannot read its source.
+INSTALLED = HERE / "installed"
+#: Helpers the corpus DAGs import (the DAG folder is on ``sys.path`` in Airflow): the platform
+#: team's module and a team's plugins package of in-house operator wrappers.
+COMMON = ("monarch_common", "team_airflow", ".airflowignore")
 
 #: The path map the golden outputs are made with: stable values, nothing of this machine.
 GOLDEN_PATH_MAP: dict[str, str] = {
@@ -35,6 +42,8 @@ GOLDEN_PATH_MAP: dict[str, str] = {
     "s3://acme-artifacts": "s3a://acme-artifacts",
     "s3://acme-lake": "s3a://acme-lake",
 }
+#: The day the golden outputs are made on, for the start dates that replace ``days_ago``.
+GOLDEN_TODAY = datetime.date(2024, 3, 5)
 #: The priority classes the golden outputs are made with.
 GOLDEN_PRIORITY_CLASSES: dict[str, str] = {"1": "moka-batch-low", "10": "moka-batch-high"}
 #: Corpus files run end to end on `moka local`: their applications are ``hdfs://monarch-nn/apps/etl/...``.
@@ -75,15 +84,29 @@ def e2e_path_map() -> dict[str, str]:
     return {**GOLDEN_PATH_MAP, "hdfs://monarch-nn/apps": f"local://{WORKLOADS}"}
 
 
-def rewrite(source: str, path_map: dict[str, str] | None = None) -> Any:
-    """``moka migrate``'s rewrite of one source, with the golden path map unless given another."""
+@functools.cache
+def corpus_wrappers() -> dict[str, Any]:
+    """The in-house wrappers ``moka migrate`` finds when it scans the corpus folder."""
+    from moka_provider.migration.rewrite_config import known_wrappers
+
+    return known_wrappers(
+        {}, [(PurePosixPath(name), (CORPUS / name).read_text()) for name in corpus_sources()]
+    )
+
+
+def rewrite(source: str, path_map: dict[str, str] | None = None, *, airflow3: bool = True) -> Any:
+    """``moka migrate``'s rewrite of one source, with the golden path map unless given another, and
+    its Airflow 3 pass (``days_ago`` counting back from :data:`GOLDEN_TODAY`) unless not ``airflow3``."""
+    from moka_provider.migration.airflow3 import bring_to_airflow3
     from moka_provider.migration.rewrite import rewrite_source
 
-    return rewrite_source(
+    result = rewrite_source(
         source,
         path_map=GOLDEN_PATH_MAP if path_map is None else path_map,
         priority_classes=GOLDEN_PRIORITY_CLASSES,
+        wrappers=corpus_wrappers(),
     )
+    return bring_to_airflow3(result, GOLDEN_TODAY) if airflow3 else result
 
 
 def rewrite_corpus(
@@ -118,25 +141,27 @@ def dag_folder_context(folder: Path) -> Iterator[None]:
     it in Airflow), the environment (a corpus file sets ``HADOOP_CONF_DIR``) and the corpus's
     helper modules (so each folder imports its own copy)."""
     saved_env = dict(os.environ)
-    sys.path.insert(0, str(folder))
+    sys.path[:0] = [str(folder), str(INSTALLED)]
     try:
         yield
     finally:
         sys.path.remove(str(folder))
+        sys.path.remove(str(INSTALLED))
         os.environ.clear()
         os.environ.update(saved_env)
-        for name in [name for name in sys.modules if name.split(".")[0] == "monarch_common"]:
+        for name in [name for name in sys.modules if name.split(".")[0] in COMMON]:
             del sys.modules[name]
 
 
-def load_dagbag(folder: Path, *, legacy_spark: bool) -> Any:
+def load_dagbag(folder: Path, *, legacy_spark: bool, legacy: bool = True) -> Any:
     """A real Airflow DagBag of ``folder``, with the Airflow 1 import shim (its Spark operator
-    modules only when ``legacy_spark``: not for rewritten DAGs)."""
+    modules only when ``legacy_spark``) unless not ``legacy``: migrated DAGs load without it."""
     from airflow.dag_processing.dagbag import DagBag
 
     from tests.migration.legacy_shim.airflow_contrib_shim import legacy_imports
 
-    with dag_folder_context(folder), legacy_imports(spark=legacy_spark):
+    shim = legacy_imports(spark=legacy_spark) if legacy else contextlib.nullcontext()
+    with dag_folder_context(folder), shim:
         return DagBag(dag_folder=str(folder), safe_mode=True)
 
 
@@ -158,10 +183,16 @@ def is_monarch_spark_task(task: Any) -> bool:
     if issubclass(cls, SparkSubmitOperator | SparkSqlOperator):
         return True
     if issubclass(cls, BashOperator):
-        command = getattr(task, "partial_kwargs", {}).get("bash_command") or getattr(
-            task, "bash_command", None
+        mapped = getattr(getattr(task, "expand_input", None), "value", {})
+        command = (
+            getattr(task, "partial_kwargs", {}).get("bash_command")
+            or mapped.get("bash_command")
+            or getattr(task, "bash_command", None)
         )
-        return isinstance(command, str) and bool(_SPARK_SUBMIT_WORD.search(command))
+        if callable(getattr(task, "python_callable", None)):  # @task.bash: what its function returns
+            command = inspect.getsource(task.python_callable)
+        commands = command if isinstance(command, list) else [command]
+        return any(isinstance(item, str) and _SPARK_SUBMIT_WORD.search(item) for item in commands)
     return False
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from moka_provider.data import spark_sql_runner_path
+from moka_provider.data import PYSPARK_FUNCTION_RUNNER, SPARK_JDBC_RUNNER, SPARK_SQL_RUNNER
 from moka_provider.local import engines
 from moka_provider.local.kubeconfig import connection_uri
 from moka_provider.settings import MokaSettings
@@ -54,9 +54,12 @@ def test_uri_round_trips_through_airflow(tmp_path: Path) -> None:
         "namespace": "moka",
         "log_archive_url": f"file://{tmp_path}/state%20dir/log-archive/{{namespace}}/{{pod}}.log",
         **NOT_INSTALLED,
-        "spark_sql_runner": "local://" + str(spark_sql_runner_path().resolve()),
+        "spark_sql_runner": "local://" + str(SPARK_SQL_RUNNER.path.resolve()),
+        "spark_jdbc_runner": "local://" + str(SPARK_JDBC_RUNNER.path.resolve()),
+        "pyspark_function_runner": "local://" + str(PYSPARK_FUNCTION_RUNNER.path.resolve()),
     }
     assert Path(extras["spark_sql_runner"].removeprefix("local://")).is_file()
+    assert Path(extras["spark_jdbc_runner"].removeprefix("local://")).is_file()
     # Airflow's own URI of it too (which writes plain query values: fine for these).
     again = Connection(conn_id="again", uri=Connection(conn_id="moka_default", uri=uri).get_uri())
     assert again.extra_dejson == extras

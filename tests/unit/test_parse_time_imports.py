@@ -21,6 +21,7 @@ ENTRY_MODULES = (
     "moka_provider.operators.flink",
     "moka_provider.operators.ray",
     "moka_provider.operators.monarch",
+    "moka_provider.decorators.moka_pyspark",
     "moka_provider.sensors.job",
     "moka_provider.triggers.job",
     "moka_provider.get_provider_info",

@@ -376,14 +376,28 @@ def test_every_import_style_is_recognised(imports: str, callee: str) -> None:
     assert (imports in result.source) == dotted  # a dotted import binds `airflow`: left alone
 
 
-def test_same_named_in_house_operator_is_not_rewritten_but_noted() -> None:
-    source = "from acme.operators import SparkSubmitOperator\n\nt = SparkSubmitOperator(task_id='t', application='a.py')\n"
+def test_an_in_house_wrapper_without_source_moves_onto_the_drop_in_with_parent_keywords_only() -> None:
+    source = "from acme.operators import SparkSubmitOperator\n\nt = SparkSubmitOperator(task_id='t', application='a.py', retries=2)\n"
     result = _rewrite(source)
-    assert result.source == source and result.tasks == []
-    assert result.notes == [
-        "line 1: SparkSubmitOperator comes from acme.operators, not from Airflow: its tasks are not "
-        "rewritten; check what it runs"
-    ]
+    assert result.source == (
+        "from moka_provider.operators.monarch import MonarchSparkSubmitOperator\n\n"
+        "t = MonarchSparkSubmitOperator(task_id='t', application='a.py', retries=2)\n"
+    )
+    task = _only_task(result)
+    assert task.outcome == "drop-in"
+    assert (
+        "acme.operators.SparkSubmitOperator" in task.reasons[0]
+        and "not in the scanned tree" in task.reasons[0]
+    )
+
+
+def test_an_in_house_wrapper_without_source_and_unknown_keywords_needs_a_person() -> None:
+    source = "from acme.operators import TwoRPSparkSubmitOperator\n\nt = TwoRPSparkSubmitOperator(task_id='t', application='a.py', team='x', rp=2)\n"
+    result = _rewrite(source)
+    assert result.source == source
+    task = _only_task(result)
+    assert task.outcome == "needs-human" and task.spark
+    assert "takes rp, team, which SparkSubmitOperator does not" in task.reasons[0]
 
 
 def test_uses_the_rewriter_cannot_follow_are_noted() -> None:
@@ -392,8 +406,8 @@ def test_uses_the_rewriter_cannot_follow_are_noted() -> None:
         import functools
         from airflow.providers.apache.spark.operators.spark_sql import *
 
-        yarn_job = functools.partial(SparkSubmitOperator, conn_id="yarn")
-        t = yarn_job(task_id="t", application="a.py")
+        OPERATORS = {"submit": SparkSubmitOperator}
+        t = OPERATORS["submit"](task_id="t", application="a.py")
         """
     )
     result = _rewrite(source)

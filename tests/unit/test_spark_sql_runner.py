@@ -1,5 +1,5 @@
 """The Spark SQL runner's statement splitter (the part that runs without Spark), and ``moka
-spark-sql-runner``, which hands the runner to platform teams."""
+spark-sql-runner`` / ``moka spark-jdbc-runner``, which hand the runners to platform teams."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from moka_provider.cli import main as moka
-from moka_provider.data import spark_sql_runner_path
+from moka_provider.data import SPARK_RUNNERS, SPARK_SQL_RUNNER, SparkRunner
 
 # The runner is package data, not a module of the provider: loaded from its file, as the driver runs it.
-_spec = importlib.util.spec_from_file_location("spark_sql_runner", spark_sql_runner_path())
+_spec = importlib.util.spec_from_file_location("spark_sql_runner", SPARK_SQL_RUNNER.path)
 assert _spec is not None and _spec.loader is not None
 runner = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(runner)
@@ -42,17 +42,22 @@ def test_the_runner_wants_dash_e_and_the_sql(capsys: pytest.CaptureFixture[str])
     assert "usage" in capsys.readouterr().err
 
 
-def test_moka_prints_where_the_runner_is(capsys: pytest.CaptureFixture[str]) -> None:
-    assert moka(["spark-sql-runner"]) == 0
+@pytest.mark.parametrize("runner", SPARK_RUNNERS, ids=lambda runner: runner.command)
+def test_moka_prints_where_the_runner_is(runner: SparkRunner, capsys: pytest.CaptureFixture[str]) -> None:
+    assert moka([runner.command]) == 0
     printed = Path(capsys.readouterr().out.strip())
-    assert printed == spark_sql_runner_path()
-    assert printed.read_text().startswith('"""Run Spark SQL statements as a Spark application')
+    assert printed == runner.path
+    assert printed.name == f"{runner.name}.py"
+    assert printed.is_file()
 
 
-def test_moka_copies_the_runner_for_an_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    target = tmp_path / "image" / "opt" / "moka" / "spark_sql_runner.py"
+@pytest.mark.parametrize("runner", SPARK_RUNNERS, ids=lambda runner: runner.command)
+def test_moka_copies_the_runner_for_an_image(
+    runner: SparkRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "image" / "opt" / "moka" / f"{runner.name}.py"
 
-    assert moka(["spark-sql-runner", "--output", str(target)]) == 0
+    assert moka([runner.command, "--output", str(target)]) == 0
 
     assert capsys.readouterr().out.strip() == str(target)
-    assert target.read_bytes() == spark_sql_runner_path().read_bytes()
+    assert target.read_bytes() == runner.path.read_bytes()

@@ -112,6 +112,8 @@ def local_parallelism(spec: dict[str, Any], machine_cores: int) -> int:
 #: SPARK_HOME inside the operator's Spark images; ``local://`` paths below it are looked up in
 #: pyspark's own installation, which ships the same Python examples (not the JVM examples jar).
 IMAGE_SPARK_HOME = "/opt/spark/"
+#: Spark's property prefix for a driver variable taken from a Secret (``<ENV>=<secret>:<key>``).
+DRIVER_SECRET_KEY_REF = "spark.kubernetes.driver.secretKeyRef."
 
 
 def _local_path(uri: str) -> str:
@@ -127,6 +129,18 @@ def _local_path(uri: str) -> str:
 def _missing_file(uri: str) -> bool:
     """A main application file that is a local path and is not there."""
     return "://" not in uri.removeprefix("local://") and not Path(_local_path(uri)).exists()
+
+
+def secret_key_ref_env(spark_conf: dict[str, Any]) -> list[dict[str, Any]]:
+    """The driver's variables from Secrets: what spark-submit makes of
+    ``spark.kubernetes.driver.secretKeyRef.<ENV>=<secret>:<key>`` (Spark's ``EnvSecretsFeatureStep``)."""
+    env = []
+    for key, value in spark_conf.items():
+        if key.startswith(DRIVER_SECRET_KEY_REF) and ":" in str(value):
+            secret, _, secret_key = str(value).partition(":")
+            reference = {"secretKeyRef": {"name": secret, "key": secret_key}}
+            env.append({"name": key.removeprefix(DRIVER_SECRET_KEY_REF), "valueFrom": reference})
+    return env
 
 
 def submit_command(app: dict[str, Any], app_id: str, spark_submit: str, parallelism: int) -> list[str]:
@@ -267,6 +281,7 @@ class SparkController(Controller):
             if "name" in e
         ]
         env += [{"name": k, "value": str(v)} for k, v in (driver_spec.get("envVars") or {}).items()]
+        env += secret_key_ref_env(spec.get("sparkConf") or {})
         await self.create_pod(
             app,
             driver,

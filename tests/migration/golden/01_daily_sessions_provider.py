@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
 
 default_args = {
     "owner": "web-analytics",

@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from airflow import DAG
-from airflow.operators.dummy_operator import DummyOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
 
 args = {
     "owner": "billing",
@@ -21,7 +21,7 @@ dag = DAG(
     catchup=False,
 )
 
-start = DummyOperator(task_id="start", dag=dag)
+start = EmptyOperator(task_id="start", dag=dag)
 
 # moka migrate: check --total-executor-cores: YARN ignores it: the Monarch job ran with...
 # moka migrate: check conn_id: Moka uses the moka connection: check what this Spark connection...

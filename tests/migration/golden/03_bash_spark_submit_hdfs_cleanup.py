@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.bash_operator import BashOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
 
 with DAG(
     "monarch_03_impressions_dedup",

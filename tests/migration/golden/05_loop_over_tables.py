@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.empty import EmptyOperator
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
 
 TABLES = ["accounts", "contacts", "opportunities", "activities"]
 

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from monarch_common.spark_defaults import APPS, DATA, PYSPARK_CONF, SPARK_CONF, SPARK_CONN_ID, yarn_conf
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
 
 with DAG(
     "monarch_08_search_export",

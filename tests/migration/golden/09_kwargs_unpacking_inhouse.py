@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from monarch_common.operators import AcmeSparkSubmitOperator
+from airflow.sdk import DAG
 
 ATTRIBUTION = {
     "application": "hdfs://monarch-nn/apps/marketing/attribution.py",

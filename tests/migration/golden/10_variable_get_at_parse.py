@@ -2,16 +2,16 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.models import Variable
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.sdk import Variable
 
-SPARK_QUEUE = Variable.get("inventory_spark_queue", default_var="supply-chain")
+SPARK_QUEUE = Variable.get("inventory_spark_queue", default="supply-chain")
 SIZING = Variable.get(
     "inventory_spark_sizing",
     deserialize_json=True,
-    default_var={"executor_memory": "4g", "num_executors": 6},
+    default={"executor_memory": "4g", "num_executors": 6},
 )
 
 with DAG(

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
 
 KEYTAB = "/etc/security/keytabs/svc_hr_etl.keytab"
 PRINCIPAL = "svc_hr_etl@MONARCH.ACME.INTERNAL"

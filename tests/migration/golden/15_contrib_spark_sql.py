@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.bash_operator import BashOperator
 from moka_provider.operators.monarch import MonarchSparkSqlOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
 
 dag = DAG(
     "monarch_15_partition_repair",

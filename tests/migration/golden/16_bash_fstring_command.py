@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from moka_provider.operators.monarch import MonarchSparkSubmitBashOperator
+from airflow.sdk import DAG
 
 SPARK_SUBMIT = "/opt/spark/bin/spark-submit"
 APP_DIR = "hdfs://monarch-nn/apps/email"

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.empty import EmptyOperator
-from airflow.operators.python import BranchPythonOperator
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.python import BranchPythonOperator
 
 LEDGER_CONF = {"spark.yarn.queue": "finance", "spark.yarn.maxAppAttempts": 1}
 

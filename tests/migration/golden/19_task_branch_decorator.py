@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.empty import EmptyOperator
 from airflow.sdk import task
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
 
 with DAG(
     "monarch_19_catalog_sync",

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
 
 with DAG(
     "monarch_21_partner_feeds",

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
 
 with DAG(
     "monarch_22_flags_audit",

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.bash import BashOperator
 
 BEELINE = "beeline -u 'jdbc:hive2://hive.monarch.acme.internal:10000/default;principal=hive/_HOST@MONARCH'"
 

@@ -3,9 +3,9 @@
 import os
 from datetime import datetime
 
-from airflow import DAG
 from airflow.providers.apache.spark.operators.spark_jdbc import SparkJDBCOperator  # noqa: F401
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
 
 os.environ["HADOOP_CONF_DIR"] = "/etc/hadoop/conf.monarch"
 os.environ["YARN_CONF_DIR"] = "/etc/hadoop/conf.monarch"

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
 
 
 # moka migrate: needs a human: an in-house subclass of SparkSubmitOperator: it now extends...

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
 
 APP = "hdfs://monarch-nn/apps/etl/monarch_job.py"
 SNAPSHOT_CONF = {

@@ -1,9 +1,10 @@
 """Loyalty tiers (TaskFlow DAG, written when the team still used the Airflow 1 import paths)."""
 
 import pendulum
-from airflow.decorators import dag, task  # type: ignore[attr-defined]
 from moka_provider.operators.monarch import MonarchSparkSubmitBashOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import dag
+from airflow.sdk import task
 
 APP_DIR = "hdfs://monarch-nn/apps/etl"
 

@@ -3,9 +3,9 @@
 import os
 from datetime import datetime
 
-from airflow import DAG
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
 from moka_provider.operators.spark import MokaSparkOperator
+from airflow.sdk import DAG
 
 JOBS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jobs")
 

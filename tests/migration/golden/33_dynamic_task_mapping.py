@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from airflow import DAG
 from moka_provider.operators.monarch import MonarchSparkSubmitOperator
+from airflow.sdk import DAG
 
 with DAG(
     "monarch_33_country_exports",

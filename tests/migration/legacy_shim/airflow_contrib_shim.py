@@ -5,9 +5,8 @@ Monarch DAGs written for Airflow 1.10 import ``airflow.contrib.operators.spark_s
 original files would not import and could not be compared with their rewritten versions. This shim
 registers those module names in ``sys.modules``, each re-exporting today's class (the apache-spark
 and standard providers'), for the duration of a ``with legacy_imports():`` block. It is not part
-of the provider. The rewriter replaces the Spark imports; the Airflow 1 imports of other operators
-(``bash_operator`` for an ``hdfs dfs`` task, ``dummy_operator``) are outside its job and stay, so
-rewritten DAGs are loaded with the shim minus its Spark modules.
+of the provider. Rewritten DAGs need no shim: ``moka migrate``'s Airflow 3 pass moves every Airflow 1
+import to its Airflow 3 home.
 """
 
 from __future__ import annotations
@@ -69,9 +68,8 @@ def legacy_modules(*, spark: bool = True) -> dict[str, types.ModuleType]:
 def legacy_imports(*, spark: bool = True) -> Iterator[None]:
     """Make the Airflow 1 import paths importable inside the block; restore ``sys.modules`` after.
 
-    ``spark=False`` leaves out the Spark operators' modules: for loading REWRITTEN DAGs, whose
-    non-Spark tasks may keep Airflow 1 imports (``bash_operator``: not the rewriter's business) but
-    whose Spark imports must be gone.
+    ``spark=False`` leaves out the Spark operators' modules: a file loaded so must not import the
+    Spark operators the Airflow 1 way.
     """
     modules = legacy_modules(spark=spark)
     saved = {name: sys.modules.get(name) for name in modules}

@@ -1,0 +1,1 @@
+"""TaskFlow decorators: ``@task.moka_pyspark`` (:mod:`.moka_pyspark`)."""
