@@ -29,6 +29,7 @@ import pytest
 
 from moka_provider.migration.report import render_report
 from tests.migration.corpus_tools import (
+    BEFORE_AIRFLOW_3,
     CORPUS,
     GOLDEN,
     GOLDEN_PATH_MAP,
@@ -84,8 +85,15 @@ def rewrites(rewritten_folder: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def original_bag() -> Any:
-    return load_dagbag(CORPUS, legacy_spark=True)
+def original_bag(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The originals, those of :data:`BEFORE_AIRFLOW_3` after the Airflow 3 pass alone."""
+    from moka_provider.migration.airflow3 import airflow3_pass
+
+    folder = tmp_path_factory.mktemp("original-dags")
+    shutil.copytree(CORPUS, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in BEFORE_AIRFLOW_3:
+        (folder / name).write_text(airflow3_pass((CORPUS / name).read_text(), GOLDEN_TODAY).source)
+    return load_dagbag(folder, legacy_spark=True)
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +147,15 @@ def test_rewriting_a_rewritten_file_changes_nothing(name: str, rewrites: dict[st
 def test_originals_import_without_errors(original_bag: Any) -> None:
     assert original_bag.import_errors == {}
     assert set(files_of(original_bag)) == set(NAMES)  # every file made at least one DAG
+
+
+@pytest.mark.parametrize("name", BEFORE_AIRFLOW_3)
+def test_monarch_era_originals_do_not_load_on_airflow_3_even_through_the_shim(
+    name: str, tmp_path: Path
+) -> None:
+    shutil.copy(CORPUS / name, tmp_path / name)
+    [error] = load_dagbag(tmp_path, legacy_spark=True).import_errors.values()
+    assert any(gone in error for gone in ("days_ago", "schedule_interval", "airflow.contrib")), error
 
 
 def test_rewritten_files_import_without_errors(rewritten_bag: Any) -> None:
