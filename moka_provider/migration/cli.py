@@ -50,9 +50,11 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "migrate",
         help="rewrite Monarch (Spark on YARN) DAG files for Moka",
-        description="Rewrite SparkSubmitOperator, SparkSqlOperator and spark-submit Bash tasks for Moka, "
-        "keeping comments and layout; everything else in the files stays as it is.",
-        epilog="Exit status: 0 done, 1 a file could not be read or parsed (left as it is), 2 usage error.",
+        description="Rewrite SparkSubmitOperator, SparkSqlOperator, SparkJDBCOperator, in-house wrappers "
+        "of them and spark-submit Bash tasks for Moka, then bring the files to Airflow 3 (unless "
+        "--no-airflow3), keeping comments and layout; everything else in the files stays as it is.",
+        epilog="Exit status: 0 done, 1 a file could not be read or parsed (left as it is) or, with "
+        "--check, a migrated file does not load, 2 usage error.",
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="DAG files or folders")
     parser.add_argument(
