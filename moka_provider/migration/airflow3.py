@@ -7,6 +7,10 @@ fixing (:mod:`~.airflow3_rewrite`). The report gets one line per change: ruff's 
 from its findings before and after (JSON), so a file with something to fix costs two ruff
 processes (a few milliseconds each) and one without, one. A move into a provider that is not
 installed here is reported; so is each finding nobody fixed.
+
+The report's lines are lines of the file as it was before ``moka migrate`` (like the Moka rewrite's
+table): ruff's findings are on the Moka-rewritten text and the rewrite's on ruff's output, so each is
+taken back through the texts between (:func:`lines_back`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import re
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from moka_provider.migration.airflow3_rewrite import rewrite_for_airflow3
@@ -43,16 +49,21 @@ class Airflow3Pass:
     ruff_seconds: float = 0.0
 
 
-def bring_to_airflow3(result: FileRewrite, today: datetime.date | None = None) -> FileRewrite:
-    """``result`` (the Moka rewrite of a file) with the Airflow 3 pass applied and reported in its
-    ``airflow3`` lines; a file that was not rewritten (``result.error``) is returned as it is.
+def bring_to_airflow3(result: FileRewrite, original: str, today: datetime.date | None = None) -> FileRewrite:
+    """``result`` (the Moka rewrite of the file ``original``) with the Airflow 3 pass applied and
+    reported in its ``airflow3`` lines, by lines of ``original``; a file that was not rewritten
+    (``result.error``) is returned as it is.
 
     :param today: the day ``days_ago(n)`` counts back from (default: today, UTC).
     """
     if result.error:
         return result
     try:
-        done = airflow3_pass(result.source, today or datetime.datetime.now(datetime.UTC).date())
+        done = airflow3_pass(
+            result.source,
+            today or datetime.datetime.now(datetime.UTC).date(),
+            lines_back(original, result.source),
+        )
     except (RuffError, OSError, subprocess.TimeoutExpired) as error:
         return dataclasses.replace(result, airflow3=[f"needs a person: the pass did not run: {error}"])
     lines = [*done.changes, *(f"needs a person: {line}" for line in done.left)]
@@ -61,17 +72,28 @@ def bring_to_airflow3(result: FileRewrite, today: datetime.date | None = None) -
     )
 
 
-def airflow3_pass(source: str, today: datetime.date) -> Airflow3Pass:
-    """``source`` brought to Airflow 3 (see the module docstring)."""
+def airflow3_pass(
+    source: str, today: datetime.date, line_of: Callable[[int], int] | None = None
+) -> Airflow3Pass:
+    """``source`` brought to Airflow 3 (see the module docstring).
+
+    :param line_of: the line of the file to report for a line of ``source`` (default: the same).
+    """
     if "airflow" not in source:
         return Airflow3Pass(source)
+    in_file = line_of or (lambda line: line)
     started = time.perf_counter()
     fixed, remaining = _ruff(source, fix=True)
     fixes = _fixed(_ruff(source, fix=False)[1], remaining) if fixed != source else []
     seconds = time.perf_counter() - started
-    done = rewrite_for_airflow3(fixed, today)
-    left = [
-        f"line {finding['location']['row']}: {finding['message']} (ruff {finding['code']})"
+    back = lines_back(source, fixed)
+
+    def fixed_in_file(line: int) -> int:
+        return in_file(back(line))
+
+    done = rewrite_for_airflow3(fixed, today, fixed_in_file)
+    left = [  # found on ruff's output (with --fix, ruff reports what is left in the fixed text)
+        f"line {fixed_in_file(finding['location']['row'])}: {finding['message']} (ruff {finding['code']})"
         for finding in remaining
         if _subject(finding["message"]) not in done.subjects
     ]
@@ -83,10 +105,25 @@ def airflow3_pass(source: str, today: datetime.date) -> Airflow3Pass:
     ]
     return Airflow3Pass(
         done.source,
-        [_fix_line(fix) for fix in fixes] + done.changes,
+        [_fix_line(fix, in_file) for fix in fixes] + done.changes,
         [*done.left, *left, *missing],
         seconds,
     )
+
+
+def lines_back(old: str, new: str) -> Callable[[int], int]:
+    """For a line of ``new`` (from 1), the line of ``old`` it came from: a line kept as it was is
+    matched (difflib over the lines); a line of a changed block is paired with the old block's line
+    at the same place (its last when the new block is longer); an added line gets the old line of
+    the nearest kept or changed line above it (line 1 at the top)."""
+    olds: list[int] = []  # olds[n - 1]: the old line of new line n
+    matcher = SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if tag in ("equal", "replace"):
+            olds += [min(old_start + index, old_end - 1) + 1 for index in range(new_end - new_start)]
+        elif tag == "insert":
+            olds += [olds[-1] if olds else 1] * (new_end - new_start)
+    return lambda line: olds[line - 1]
 
 
 def _ruff(source: str, *, fix: bool) -> tuple[str, list[dict[str, Any]]]:
@@ -128,12 +165,12 @@ def _fix_message(finding: dict[str, Any]) -> str:
     return str((finding.get("fix") or {}).get("message") or "")
 
 
-def _fix_line(finding: dict[str, Any]) -> str:
-    """``line N: `old name`: what ruff did (ruff CODE)``."""
+def _fix_line(finding: dict[str, Any], line_of: Callable[[int], int]) -> str:
+    """``line N: `old name`: what ruff did (ruff CODE)``, N the line ``line_of`` gives for the finding's."""
     match = _SUBJECT.search(finding["message"])
     what = f"`{match[1]}`" if match else finding["message"].split(";")[0]
     how = _fix_message(finding) or finding["message"]
-    return f"line {finding['location']['row']}: {what}: {how} (ruff {finding['code']})"
+    return f"line {line_of(finding['location']['row'])}: {what}: {how} (ruff {finding['code']})"
 
 
 def _subject(message: str) -> str:

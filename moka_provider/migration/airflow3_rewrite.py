@@ -10,13 +10,13 @@
   (Airflow 1; Airflow 3 rejects it) dropped from operator calls.
 
 Each change is described in one line of :attr:`Airflow3Rewrite.changes`, and each thing left for a
-person in :attr:`Airflow3Rewrite.left`, with its line in the source given.
+person in :attr:`Airflow3Rewrite.left`, with its line (in the source, or where ``line_of`` says).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,12 +64,17 @@ class Airflow3Rewrite:
     subjects: set[str] = field(default_factory=set)
 
 
-def rewrite_for_airflow3(source: str, today: datetime.date) -> Airflow3Rewrite:
-    """``source`` with what ruff leaves for Airflow 3 rewritten (see the module docstring)."""
+def rewrite_for_airflow3(
+    source: str, today: datetime.date, line_of: Callable[[int], int] | None = None
+) -> Airflow3Rewrite:
+    """``source`` with what ruff leaves for Airflow 3 rewritten (see the module docstring).
+
+    :param line_of: the line to report for a line of ``source`` (default: the same).
+    """
     if not any(marker in source for marker in _MARKERS):
         return Airflow3Rewrite(source)
     wrapper = MetadataWrapper(cst.parse_module(source))
-    planner = _Planner(today)
+    planner = _Planner(today, line_of or (lambda line: line))
     wrapper.visit(planner)
     if not (planner.edits or planner.lines or planner.removed_args):
         return Airflow3Rewrite(source, left=planner.left, subjects=planner.subjects)
@@ -107,9 +112,10 @@ class _Planner(cst.CSTVisitor):
 
     METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ScopeProvider)
 
-    def __init__(self, today: datetime.date) -> None:
+    def __init__(self, today: datetime.date, line_of: Callable[[int], int]) -> None:
         super().__init__()
         self.today = today
+        self.line_of = line_of
         self.edits: dict[cst.CSTNode, cst.CSTNode] = {}
         self.removed_args: set[cst.Arg] = set()
         self.lines: dict[cst.SimpleStatementLine, list[cst.SimpleStatementLine]] = {}
@@ -122,7 +128,8 @@ class _Planner(cst.CSTVisitor):
         self.subjects: set[str] = set()
 
     def line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
+        """The line to report for ``node``."""
+        return self.line_of(self.get_metadata(PositionProvider, node).start.line)
 
     def qualified(self, node: cst.CSTNode) -> set[str]:
         return _qualified(self.get_metadata(QualifiedNameProvider, node, set()))

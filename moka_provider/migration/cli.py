@@ -294,7 +294,7 @@ def _migrate(source: _Source, args: argparse.Namespace, options: dict[str, Any])
         if args.airflow3:
             from moka_provider.migration.airflow3 import bring_to_airflow3
 
-            result = bring_to_airflow3(result)
+            result = bring_to_airflow3(result, text)
     if result.error:
         print(f"moka migrate: {source.path}: {result.error}; left as it is", file=sys.stderr)
     elif args.diff:

@@ -111,7 +111,7 @@ def rewrite(source: str, path_map: dict[str, str] | None = None, *, airflow3: bo
         priority_classes=GOLDEN_PRIORITY_CLASSES,
         wrappers=corpus_wrappers(),
     )
-    return bring_to_airflow3(result, GOLDEN_TODAY) if airflow3 else result
+    return bring_to_airflow3(result, source, GOLDEN_TODAY) if airflow3 else result
 
 
 def rewrite_corpus(

@@ -76,7 +76,9 @@ def rewritten_folder(
 
     folder = tmp_path_factory.mktemp("rewritten-dags")
     by_source = {(CORPUS / name).read_text(): result for name, result in moka_rewrites.items()}
-    return folder, rewrite_corpus(lambda source: bring_to_airflow3(by_source[source], GOLDEN_TODAY), folder)
+    return folder, rewrite_corpus(
+        lambda source: bring_to_airflow3(by_source[source], source, GOLDEN_TODAY), folder
+    )
 
 
 @pytest.fixture(scope="module")
@@ -490,10 +492,25 @@ def test_cli_migrates_a_copy_of_the_corpus_and_leaves_broken_files_alone(tmp_pat
         assert (folder / name).read_bytes() == broken_files()[name].encode(), name
         assert name in result.stderr
         assert "Status: error: does not parse" in (reports / _report_name(name)).read_text()
+    # `days_ago(n)` becomes n days before the day of the migration: today here, GOLDEN_TODAY there.
+    today = datetime.datetime.now(datetime.UTC).date()
+    assert _start_date(today - datetime.timedelta(days=2)) in (folder / BEFORE_AIRFLOW_3[0]).read_text()
+
+    def as_of_golden_today(text: str) -> str:
+        for days in range(10):
+            then = _start_date(today - datetime.timedelta(days=days))
+            text = text.replace(then, _start_date(GOLDEN_TODAY - datetime.timedelta(days=days)))
+        return text
+
     for name in SOURCES:  # the DAG files and their helpers, as the harness rewrote them one by one
-        assert (folder / name).read_text() == (GOLDEN / name).read_text(), name
-        report = (reports / _report_name(name)).read_text().replace(f"{folder}/", "")
+        assert as_of_golden_today((folder / name).read_text()) == (GOLDEN / name).read_text(), name
+        report = as_of_golden_today((reports / _report_name(name)).read_text().replace(f"{folder}/", ""))
         assert report == (GOLDEN / _report_name(name)).read_text(), name  # the same report too
+
+
+def _start_date(day: datetime.date) -> str:
+    """What the Airflow 3 pass writes for ``days_ago`` counting back to ``day``."""
+    return f'pendulum.datetime({day.year}, {day.month}, {day.day}, tz="UTC")'
 
 
 def _parses(text: str) -> bool:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from moka_provider.cli import main
-from moka_provider.migration.airflow3 import airflow3_pass, bring_to_airflow3
+from moka_provider.migration.airflow3 import airflow3_pass, bring_to_airflow3, lines_back
 from moka_provider.migration.airflow3_paths import MODULES, SPARK, STANDARD
 from moka_provider.migration.airflow3_rewrite import rewrite_for_airflow3
-from moka_provider.migration.rewrite import FileRewrite
+from moka_provider.migration.rewrite import FileRewrite, rewrite_source
 
 TODAY = datetime.date(2026, 3, 10)
 
@@ -158,13 +158,48 @@ def test_the_whole_pass_applies_ruff_fixes_names_them_and_reports_missing_provid
 
 def test_bring_to_airflow3_reports_in_the_file_rewrite() -> None:
     source = "from airflow.operators.bash_operator import BashOperator\n\nBashOperator(task_id='t')\n"
-    result = bring_to_airflow3(FileRewrite(source, False), TODAY)
+    result = bring_to_airflow3(FileRewrite(source, False), source, TODAY)
     assert result.changed  # by the Airflow 3 pass alone
     assert _imports(result.source) == {("airflow.providers.standard.operators.bash", "BashOperator", None)}
     [line] = result.airflow3
     assert line.startswith("line 3: `airflow.operators.bash_operator.BashOperator`: Install")
     broken = FileRewrite("def (", False, error="does not parse")
-    assert bring_to_airflow3(broken, TODAY) is broken
+    assert bring_to_airflow3(broken, "def (", TODAY) is broken
+
+
+def test_lines_back_takes_each_new_line_to_the_old_line_it_came_from() -> None:
+    old = "a\nb\nc\nd\ne\n"
+    back = lines_back(old, "top\na\nadded\nb\nC\nD1\nD2\ne\n")  # c, d changed into C, D1, D2
+    assert [back(line) for line in range(1, 9)] == [1, 1, 1, 2, 3, 4, 4, 5]
+    back = lines_back(old, "a\nX\ne\n")  # b, c, d changed into one line
+    assert [back(line) for line in range(1, 4)] == [1, 2, 5]
+    back = lines_back(old, "a\nc\ne\n")  # b, d removed
+    assert [back(line) for line in range(1, 4)] == [1, 3, 5]
+
+
+def test_the_report_gives_lines_of_the_original_file_though_the_moka_rewrite_moved_them() -> None:
+    source = (
+        "from airflow import DAG\n"
+        "from airflow.contrib.operators.spark_submit_operator import SparkSubmitOperator\n"
+        "from airflow.operators.dummy_operator import DummyOperator\n"
+        "from airflow.utils.dates import days_ago\n"
+        "\n"
+        "dag = DAG('d', start_date=days_ago(1), schedule_interval='@daily')\n"
+        "job = SparkSubmitOperator(task_id='job', application='s3://b/job.py', dag=dag)\n"
+        "end = DummyOperator(task_id='end', dag=dag)\n"
+    )
+    moka = rewrite_source(source)
+    assert moka.source.splitlines()[1].startswith("from airflow.operators.dummy_operator")  # moved up
+    result = bring_to_airflow3(moka, source, TODAY)
+    lines = {line.split(": ")[1].split(" ")[0]: line.split(":")[0] for line in result.airflow3}
+    assert lines == {
+        "`airflow.DAG`": "line 6",  # ruff's fix, found on the Moka rewrite
+        "`schedule_interval`": "line 6",
+        "`airflow.operators.dummy_operator.DummyOperator`": "line 8",
+        "days_ago(1)": "line 6",  # the Airflow 3 rewrite's, made on ruff's output
+        "removed": "line 4",
+    }
+    assert "line 3: removed the import of DummyOperator" in " ".join(result.airflow3)
 
 
 def test_table_homes_name_their_providers() -> None:
