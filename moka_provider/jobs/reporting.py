@@ -96,7 +96,8 @@ class JobReporter:
         return cost
 
     def result(self, outcome: Outcome, cost: JobCost | None = None) -> dict[str, Any]:
-        """The task's XCom value for a job that succeeded, with its ``cost`` (:meth:`cost`)."""
+        """The task's XCom value for a job that succeeded, with its ``cost`` (:meth:`cost`); of a
+        job that did not, the same description for OpenLineage's FAIL event."""
         job = outcome.job
         metadata = job["metadata"]
         return {

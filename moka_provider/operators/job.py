@@ -28,7 +28,7 @@ from airflow.providers.common.compat.sdk import ResumableJobMixin, Stats
 from airflow.sdk import BaseOperator, conf
 
 from moka_provider.engines.base import EngineAdapter, JobStatus, Phase
-from moka_provider.exceptions import MokaApiError
+from moka_provider.exceptions import MokaApiError, MokaJobFailed
 from moka_provider.jobs.tracking import (
     DEFAULT_ERROR_GRACE_SECONDS,
     Deadlines,
@@ -124,6 +124,9 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         self._gone_status: JobStatus | None = None  # how a job found gone ended, by its Events
         self._first_phase: Phase | None = None
         self._result: dict[str, Any] | None = None
+        #: the job as last seen when its wait ended badly, described as the XCom describes a job
+        #: that succeeded: for the OpenLineage FAIL event
+        self._failed_result: dict[str, Any] | None = None
         self._follower: LogFollower | None = None
         self.moka_urls: dict[str, str | None] | None = None  # as last stored for the extra links
 
@@ -287,6 +290,19 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
 
         return job_lineage(self._result)
 
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage | None:
+        """What the listener sends with the task's FAIL event: the same ``moka_job`` facet, of the job
+        as last seen when it failed, timed out, kept reporting an error or was deleted. ``None`` when
+        no job ended (none was submitted; the task failed while waiting for it).
+
+        The provider's listener calls it with the task instance of the task that ran (``on_failure``
+        in ``_on_task_instance_failed``, plugins/listener.py, through ``ExtractorManager.extract_metadata``
+        and ``DefaultExtractor.extract_on_failure``, extractors/base.py): this operator, in the
+        process that concluded, so after a deferral the one that ran ``execute_complete``."""
+        from moka_provider.operators.openlineage import job_lineage
+
+        return job_lineage(self._failed_result)
+
     # -- the lifecycle ----------------------------------------------------------------------------
 
     @property
@@ -404,11 +420,15 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
             else:
                 problem = f"kept reporting an error for error_grace={self.error_grace:g}s"
             detail = f": {status.message}" if outcome.verdict is Verdict.UNHEALTHY and status.message else ""
-            raise reporter.failed(
-                outcome, f"{what} {problem} (state {status.state or 'none'}){detail}; deleted it{tail}", tail
+            raise self._failed(
+                reporter,
+                outcome,
+                f"{what} {problem} (state {status.state or 'none'}){detail}; deleted it{tail}",
+                tail,
             )
         if outcome.verdict is Verdict.DELETED:
-            raise reporter.failed(
+            raise self._failed(
+                reporter,
                 outcome,
                 f"{what} was deleted before it was seen to end, and its operator recorded no end "
                 f"(last state {status.state or 'none'}){tail}",
@@ -418,13 +438,20 @@ class MokaJobOperator(ResumableJobMixin, BaseOperator):
         cost = reporter.cost(outcome)
         self._emit_cost(outcome, cost)
         if outcome.verdict is Verdict.FAILED:
-            raise reporter.failed(outcome, reporter.failure(outcome, tail), tail)
+            raise self._failed(reporter, outcome, reporter.failure(outcome, tail), tail, cost)
         self.log.info("%s %s", what, status.state)
         if self.delete_after_success:
             self.hook.delete(self.adapter.resource, metadata["name"], metadata["namespace"], missing_ok=True)
             self.log.info("deleted %s (delete_after_success)", what)
         self._result = reporter.result(outcome, cost)
         return self._result
+
+    def _failed(
+        self, reporter: JobReporter, outcome: Outcome, message: str, tail: str, cost: JobCost | None = None
+    ) -> MokaJobFailed:
+        """The error to raise for a job that ended badly, its description kept for the FAIL event."""
+        self._failed_result = reporter.result(outcome, cost)
+        return reporter.failed(outcome, message, tail)
 
     def _emit_timings(self, outcome: Outcome) -> None:
         tags = {"engine": self.adapter.engine}

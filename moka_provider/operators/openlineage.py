@@ -6,7 +6,7 @@ information, ``spark.openlineage.parent*`` and ``spark.openlineage.root*``) and 
 OpenLineage integration link to the Airflow task: what the provider's own helpers
 (``airflow.providers.openlineage.utils.spark``) compute for the Dataproc, EMR and SparkSubmit
 operators. Out of the job: :func:`job_lineage`, the facets of a job that ended, for
-``get_openlineage_facets_on_complete``.
+``get_openlineage_facets_on_complete`` and ``get_openlineage_facets_on_failure``.
 
 Imported only by a running task, never when a DAG is parsed; the provider itself is imported when
 needed, and its absence (or OpenLineage being disabled) skips lineage with a line in the task log.
@@ -107,8 +107,9 @@ def inject_task_openlineage(task: Any, manifest: dict[str, Any], context: Contex
 
 
 def job_lineage(result: Mapping[str, Any] | None) -> OperatorLineage | None:
-    """The ``moka_job`` run facet of a job that succeeded, from the task's result (its XCom value);
-    ``None`` without a result or without the OpenLineage provider."""
+    """The ``moka_job`` run facet of a job that ended, from its description as the task's XCom
+    value gives it (:meth:`~moka_provider.jobs.reporting.JobReporter.result`); ``None`` without one
+    or without the OpenLineage provider."""
     if result is None:
         return None
     try:

@@ -36,7 +36,7 @@ class MokaJobRunFacet(RunFacet):
 
     @classmethod
     def from_result(cls, result: Mapping[str, Any]) -> MokaJobRunFacet:
-        """The facet of the job whose XCom value (``JobReporter.result``) is ``result``."""
+        """The facet of the job described by ``result`` (``JobReporter.result``: its XCom value)."""
         return cls(
             engine=result["engine"],
             kind=result["kind"],

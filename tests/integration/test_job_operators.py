@@ -199,8 +199,8 @@ def assert_lineage(
     events: list[dict[str, Any]], output: str, hook: SyncOrAsync, engine: str, mode: str
 ) -> None:
     """The tasks' OpenLineage events (the provider's listener, a file transport): START and COMPLETE
-    with the job's ``moka_job`` facet for the job that succeeded, FAIL for the one that failed; a
-    Spark job's properties name the task's run as its parent."""
+    with the job's ``moka_job`` facet for the job that succeeded, FAIL with the facet of the job that
+    failed; a Spark job's properties name the task's run as its parent."""
 
     def of(task_id: str) -> dict[str, dict[str, Any]]:
         name = f"moka_{engine}_outcomes.{task_id}"
@@ -215,7 +215,14 @@ def assert_lineage(
     }
     assert facet["applicationId"] == result.get("spark_application_id", result.get("job_id"))
     assert facet["applicationId"] and facet["links"]["moka_ui"] == result["links"]["moka_ui"]
+    [failed_job] = jobs_of_task(hook, engine, f"fail_{mode}")
+    fail_facets, metadata = failed["FAIL"]["run"]["facets"], failed_job["metadata"]
+    assert "moka_job" in fail_facets, sorted(fail_facets)
+    failed_facet = fail_facets["moka_job"]
+    assert (failed_facet["name"], failed_facet["uid"]) == (metadata["name"], metadata["uid"]), failed_facet
+    assert failed_facet["links"]["moka_ui"].endswith(f"/{metadata['name']}")
     if engine == "spark":
+        assert failed_facet["state"] == adapter_for(engine).status(failed_job).state == "FAILED"
         [job] = jobs_of_task(hook, engine, f"ok_{mode}")
         properties = job["spec"]["sparkConf"]
         assert properties["spark.openlineage.parentRunId"] == complete["run"]["runId"]

@@ -277,3 +277,79 @@ def test_moka_migrate_keeps_the_openlineage_arguments_of_a_converted_spark_submi
     assert plan.outcome == "converted" and "application" in plan.removed
     assert "openlineage_inject_parent_job_info" not in plan.removed  # kept as written: Moka's too
     assert not any(finding.subject.startswith("openlineage") for finding in plan.findings)
+
+
+class ConcludingHook:
+    """What concluding a Spark job asks of MokaHook: its settings, its pods (gone), deleting it."""
+
+    settings = MokaSettings.from_extras({"moka_ui_url": "https://moka.test/{namespace}/{name}"})
+
+    def list_pods(self, selector: Any, namespace: str) -> list[dict[str, Any]]:
+        return []
+
+    def delete(self, resource: Any, name: str, namespace: str, missing_ok: bool = False) -> bool:
+        return True
+
+
+class PushedLinks:
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+def ended_spark_job(verdict: str, state: str) -> dict[str, Any]:
+    """A trigger's event for a Spark job that ended (``Outcome.to_event``)."""
+    created = datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)
+    job = {
+        "metadata": {
+            "name": "aggregate-1a2b3c4d",
+            "namespace": "jobs",
+            "uid": "4f1c",
+            "creationTimestamp": created.isoformat(),
+        },
+        "status": {"applicationState": {"state": state}, "sparkApplicationId": "spark-0123"},
+    }
+    phase = "FAILED" if state == "FAILED" else "RUNNING"
+    return {
+        "verdict": verdict,
+        "job": job,
+        "status": {"phase": phase, "state": state, "message": "exit code 3"},
+        "started_at": created.timestamp() + 5,
+        "finished_at": created.timestamp() + 60,
+    }
+
+
+def fail_event_lineage(task: MokaSparkOperator) -> Any:
+    """What the OpenLineage provider's own extractor takes from ``task`` for a FAIL event."""
+    from airflow.providers.openlineage.extractors.base import DefaultExtractor
+
+    return DefaultExtractor(task).extract_on_failure(TaskInstance())
+
+
+@pytest.mark.parametrize(
+    ("verdict", "state"), [("failed", "FAILED"), ("timeout", "RUNNING"), ("deleted", "RUNNING")]
+)
+def test_a_job_that_ended_badly_is_in_the_fail_events_facet(verdict: str, state: str) -> None:
+    """Back from the triggerer in a new worker process: the facet comes from the trigger's event."""
+    from moka_provider.exceptions import MokaJobFailed
+
+    task = MokaSparkOperator(task_id="aggregate", application="local:///job.py", deferrable=True, timeout=30)
+    task._hook = ConcludingHook()  # type: ignore[assignment]
+    before = fail_event_lineage(task)
+    context: Any = {"ti": PushedLinks()}
+
+    with pytest.raises(MokaJobFailed):
+        task.execute_complete(context, ended_spark_job(verdict, state))
+    lineage = fail_event_lineage(task)
+
+    assert before is None  # no job yet: nothing to say
+    assert lineage is not None and list(lineage.run_facets) == ["moka_job"]
+    facet = lineage.run_facets["moka_job"]
+    assert (facet.kind, facet.namespace, facet.name, facet.uid) == (
+        "SparkApplication",
+        "jobs",
+        "aggregate-1a2b3c4d",
+        "4f1c",
+    )
+    assert facet.state == state and facet.applicationId == "spark-0123"
+    assert facet.links == {"moka_ui": "https://moka.test/jobs/aggregate-1a2b3c4d"}
+    assert task.get_openlineage_facets_on_complete(None) is None  # the COMPLETE facet is a success's only
