@@ -93,26 +93,36 @@ class LogServer:
         await response.prepare(request)
         budget = query.limit_bytes
         with path.open() as log:
-            for data in limited(iter(query.initial(log.readlines())), budget):
+            lines = log.readlines()
+            # Following, a last line the shim is still writing is sent once whole, as a kubelet
+            # streams a container's lines (else a reader would get it as two lines).
+            pending = lines.pop() if query.follow and lines and not lines[-1].endswith("\n") else ""
+            for data in limited(iter(query.initial(lines)), budget):
                 await response.write(data)
                 budget = None if budget is None else budget - len(data)
             if query.follow:
                 await self._follow(
-                    log, query, response, budget, exit_path(self.pods_dir, namespace, pod, container)
+                    log, query, response, budget, exit_path(self.pods_dir, namespace, pod, container), pending
                 )
         await response.write_eof()
         return response
 
     @staticmethod
-    async def _follow(log: Any, query: LogQuery, response: Any, budget: int | None, exited: Path) -> None:
-        pending = ""
+    async def _follow(
+        log: Any, query: LogQuery, response: Any, budget: int | None, exited: Path, pending: str
+    ) -> None:
         while budget is None or budget > 0:
             chunk = log.readline()
             if not chunk:
-                if exited.exists() and not pending:
-                    return
-                await asyncio.sleep(_POLL_SECONDS)
-                continue
+                # The shim writes the exit record after the last line: read once more after seeing
+                # it, or lines written between the read above and the look would be lost.
+                ended = exited.exists()
+                chunk = log.readline()
+                if not chunk:
+                    if ended and not pending:
+                        return
+                    await asyncio.sleep(_POLL_SECONDS)
+                    continue
             pending += chunk
             if not pending.endswith("\n"):
                 continue  # the writer is mid-line

@@ -112,3 +112,30 @@ def test_archive_of_a_pod_without_logs_writes_nothing(tmp_path: Path) -> None:
     assert archive_pod_log(pods, archive, "team-a", "never-started", ["main"]) is None
     assert not archive_path(archive, "team-a", "never-started").exists()
     assert archive_path(archive, "team-a", "earlier").read_text() == "kept\n"
+
+
+async def test_a_followed_line_the_shim_is_still_writing_comes_whole(tmp_path: Path) -> None:
+    """A stream that starts while the last line is half written sends that line once, whole, and
+    every line written before the exit record, as a kubelet streams a container's log."""
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from moka_provider.local.container_logs import exit_path
+    from moka_provider.local.kubelet import LogServer
+
+    log = log_path(tmp_path, "moka", "driver", "spark")
+    log.parent.mkdir(parents=True)
+    last = stamp("semi;colon")
+    log.write_text(LINES[0] + last[:-5])  # the shim is mid-line
+    app = web.Application()
+    app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", LogServer(tmp_path).container_logs)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/containerLogs/moka/driver/spark", params={"follow": "true"})
+        await asyncio.sleep(0.3)
+        with log.open("a") as out:
+            out.write(last[-5:] + stamp("after"))
+        exit_path(tmp_path, "moka", "driver", "spark").write_text("{}")
+        text = await asyncio.wait_for(response.text(), 10)
+    assert text.splitlines() == ["first", "semi;colon", "after"]
