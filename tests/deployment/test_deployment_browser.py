@@ -31,7 +31,8 @@ MOKA_UI, SPARK_UI, HISTORY = (
 @pytest.fixture(scope="module")
 def runs(rest: AirflowRest) -> dict[str, str]:
     """A Spark job that runs over a minute (for the links while it runs), a Ray job, and a Spark
-    job that runs until it is marked failed, all triggered now."""
+    job that runs until it is marked failed, all triggered now. The tests that use them run in this
+    file's order, the shortest-lived job's first: the links test must see its job still running."""
     return {
         SLOW[0]: rest.trigger(SLOW[0], {"seconds": 75, "seconds_later": 1}, prefix="browser"),
         RAY[0]: rest.trigger(RAY[0], prefix="browser"),
@@ -68,29 +69,6 @@ def spark_job(run_id: str, phase: str) -> dict[str, Any]:
         return next((job for job in jobs if phase_of("spark", job) == phase), None)
 
     return dict(AirflowRest.wait(f"the {phase} Spark job", find, timeout=400))
-
-
-def test_marking_a_running_deferred_task_failed_in_the_ui_deletes_its_job(
-    page: Any, deployment: stack.Deployment, rest: AirflowRest, runs: dict[str, str]
-) -> None:
-    dag_id, task_id = SLOW
-    run_id = runs["mark_failed"]
-    rest.wait_for_state(dag_id, run_id, task_id, {"deferred"}, timeout=400)
-    spark_job(run_id, "RUNNING")
-
-    open_task_details(page, deployment.url, dag_id, run_id, task_id)
-    page.get_by_role("button", name="Mark Task Instance as...").click()
-    page.get_by_role("menuitem", name="Failed").click()
-    page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
-
-    rest.wait_for_state(dag_id, run_id, task_id, {"failed"}, timeout=120)
-    rest.wait(
-        "the job of the task marked failed to be deleted",
-        lambda: not jobs_of_run("spark", dag_id, task_id, run_id),
-        timeout=180,
-    )
-    open_task_details(page, deployment.url, dag_id, run_id, task_id)
-    record("screenshots.marked_failed", [screenshot(page, "deployment-marked-failed.png")])
 
 
 def test_links_of_a_running_then_finished_spark_task_in_the_ui(
@@ -144,6 +122,29 @@ def test_links_of_a_running_then_finished_spark_task_in_the_ui(
     assert f"[{pod}]" in page.get_by_text("Pi is roughly").first.inner_text()
     record("screenshots.spark", [shot, shot_finished, shot_log])
     record("browser_spark_test_seconds", round(time.monotonic() - began, 1))
+
+
+def test_marking_a_running_deferred_task_failed_in_the_ui_deletes_its_job(
+    page: Any, deployment: stack.Deployment, rest: AirflowRest, runs: dict[str, str]
+) -> None:
+    dag_id, task_id = SLOW
+    run_id = runs["mark_failed"]
+    rest.wait_for_state(dag_id, run_id, task_id, {"deferred"}, timeout=400)
+    spark_job(run_id, "RUNNING")
+
+    open_task_details(page, deployment.url, dag_id, run_id, task_id)
+    page.get_by_role("button", name="Mark Task Instance as...").click()
+    page.get_by_role("menuitem", name="Failed").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+
+    rest.wait_for_state(dag_id, run_id, task_id, {"failed"}, timeout=120)
+    rest.wait(
+        "the job of the task marked failed to be deleted",
+        lambda: not jobs_of_run("spark", dag_id, task_id, run_id),
+        timeout=180,
+    )
+    open_task_details(page, deployment.url, dag_id, run_id, task_id)
+    record("screenshots.marked_failed", [screenshot(page, "deployment-marked-failed.png")])
 
 
 def test_a_link_without_template_is_not_a_button(
