@@ -79,6 +79,7 @@ def bootstrap(api_client: Any, namespace: str, *, log: Log = print) -> str:
             },
         )
     )
+    _wait_authorized(client.AuthorizationV1Api(api_client), namespace, role)
     log(f"namespace {namespace}: service account {AIRFLOW_SERVICE_ACCOUNT} bound to Role {ROLE_NAME}")
     request = core.create_namespaced_service_account_token(
         AIRFLOW_SERVICE_ACCOUNT, namespace, {"spec": {"expirationSeconds": TOKEN_SECONDS}}
@@ -110,6 +111,35 @@ def _create_or_replace(create, read, replace, body: dict[str, Any]) -> None:
             "metadata": {**body["metadata"], "resourceVersion": current.metadata.resource_version},
         }
         replace(body)
+
+
+def _wait_authorized(authorization, namespace: str, role: dict[str, Any], timeout: float = 30.0) -> None:
+    """Wait until the API server allows Airflow's service account all the Role grants: its RBAC
+    authorizer learns new Roles and bindings from a watch, so a request made at once can be refused."""
+    user = f"system:serviceaccount:{namespace}:{AIRFLOW_SERVICE_ACCOUNT}"
+    pending = {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule.get("apiGroups", [""])
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    deadline = time.monotonic() + timeout
+    while pending:
+        for group, resource, verb in sorted(pending):
+            name, _, subresource = resource.partition("/")
+            attributes = {"namespace": namespace, "group": group, "resource": name, "verb": verb}
+            if subresource:
+                attributes["subresource"] = subresource
+            review = authorization.create_subject_access_review(
+                {"spec": {"user": user, "resourceAttributes": attributes}}
+            )
+            if review.status.allowed:
+                pending.discard((group, resource, verb))
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"the Role's grants not in force after {timeout:.0f}s: {sorted(pending)}")
+        if pending:
+            time.sleep(0.2)
 
 
 def _wait_established(extensions, names: list[str], timeout: float = 30.0) -> None:
